@@ -1,0 +1,231 @@
+// zkcpp — zk::Client, a C++20 client for Apache ZooKeeper 3.8.
+//
+// Overview. A Client owns one ZooKeeper session at a time and an event-loop thread that drives
+// the official single-threaded C library (libzookeeper_st). Every operation exists in two forms:
+//   - AsyncX(..., callback): returns at once; the callback is invoked exactly once, with the
+//     result or an error, on the client's callback executor (ClientOptions::callback_execution);
+//   - X(...): blocks until the result arrives or the operation timeout passes.
+// Errors are absl::Status values (see zk/status.h). Invalid arguments (bad paths, data over 1 MB,
+// negative versions, bad ACLs) are rejected before any I/O with InvalidArgument.
+//
+// Example:
+//   auto client = zk::Client::Connect({.connect_string = "127.0.0.1:2181"});
+//   if (!client.ok()) return client.status();
+//   ZK_RETURN_IF_ERROR((*client)->WaitUntilConnected(std::chrono::seconds(5)));
+//   ZK_ASSIGN_OR_RETURN(zk::CreateResult created,
+//                       (*client)->Create("/jobs/job-", "payload",
+//                                         {.mode = zk::CreateMode::kPersistentSequential,
+//                                          .create_parents = true}));
+//   ZK_ASSIGN_OR_RETURN(zk::GetResult got, (*client)->Get(created.path));
+//
+// Sessions. State changes (Curator's model: connected, suspended, reconnected, lost, read-only,
+// closed) are delivered to SubscribeSessionEvents subscribers. When the session expires, or no
+// reconnect happens within the negotiated session timeout, the client reports kLost and opens a
+// new session by itself (reported as kReconnected with new_session = true). Ephemeral nodes and
+// watches of the lost session are gone; every watch handle receives a kNotWatching event.
+//
+// Thread-safety: Client is thread-safe; every method may be called from any thread.
+
+#ifndef ZK_CLIENT_H_
+#define ZK_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "zk/status.h"
+#include "zk/types.h"
+#include "zk/watch.h"
+
+namespace zk {
+
+namespace internal {
+class Engine;
+}
+
+// A completion callback: invoked exactly once with the result of an async operation.
+template <typename T>
+using Callback = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
+using StatusCallback = absl::AnyInvocable<void(absl::Status) &&>;
+// A watch callback: invoked once per event; a one-shot watch gets exactly one event (possibly the
+// terminal kNotWatching).
+using WatchCallback = absl::AnyInvocable<void(const WatchEvent&)>;
+using SessionCallback = absl::AnyInvocable<void(const SessionEvent&)>;
+
+// Returns the index of the op that made a Multi fail, carried by the Multi's error status, or
+// nullopt if the failure was not about one op (connection loss, bad arguments, ...).
+std::optional<size_t> FailedOpIndex(const absl::Status& status);
+
+// Options of AddPersistentWatch.
+struct PersistentWatchOptions {
+  // Watch the whole subtree (created / deleted / data-changed events of every descendant),
+  // instead of the node itself and its direct children.
+  bool recursive = false;
+};
+
+// A ZooKeeper client. See the file comment. Thread-safe.
+class Client {
+ public:
+  // Starts a client: validates `options`, creates the event-loop thread and begins connecting.
+  // Does not wait for the connection; use WaitUntilConnected. Operations issued before the
+  // session is established are queued and sent once it is.
+  // Errors: InvalidArgument for a malformed connect string, chroot or option.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+
+  // Closes the session (its ephemeral nodes are deleted), completes every pending callback with
+  // Cancelled, sends every live watch a terminal kNotWatching event, and joins the threads.
+  // Safe to call from one of the client's own callbacks (the threads are then detached and end
+  // by themselves).
+  ~Client();
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Blocks until a session is established (or re-established), at most `timeout`.
+  // Errors: DeadlineExceeded; Cancelled after Close(); FailedPrecondition on the loop thread.
+  absl::Status WaitUntilConnected(std::chrono::milliseconds timeout);
+
+  // Closes the session now, as the destructor does, but keeps the object: every later operation
+  // fails with Cancelled. Idempotent. Blocks until the close request is answered or the
+  // operation timeout passes.
+  void Close();
+
+  // The current session's id (0 before the first connection), its negotiated timeout, its state.
+  int64_t session_id() const;
+  // The current session's 16-byte password, as the server handed it out. For tools and tests
+  // (e.g. forcing a server-side expiry); treat it as a secret.
+  std::string session_password() const;
+  std::chrono::milliseconds negotiated_session_timeout() const;
+  SessionState state() const;
+
+  // Calls `callback` for every future session event, on the callback executor, in order. The
+  // subscription ends when the returned handle is destroyed.
+  Subscription SubscribeSessionEvents(SessionCallback callback);
+
+  // --- create -------------------------------------------------------------------------------
+  // Creates `path` with `data`. Returns the actual path (with sequence suffix) and its Stat.
+  // Errors: AlreadyExists (NODEEXISTS), NotFound (parent missing, without create_parents),
+  // FailedPrecondition (parent is ephemeral), PermissionDenied, InvalidArgument,
+  // Unimplemented (TTL modes on a server without extended types), Unavailable (connection loss:
+  // outcome unknown unless `protect` was set).
+  void AsyncCreate(std::string_view path, std::string_view data, CreateOptions options,
+                   Callback<CreateResult> done);
+  absl::StatusOr<CreateResult> Create(std::string_view path, std::string_view data,
+                                      CreateOptions options = {});
+
+  // --- delete -------------------------------------------------------------------------------
+  // Deletes `path` if its version equals `expected_version` (any version if nullopt).
+  // Errors: NotFound, Aborted (BADVERSION), FailedPrecondition (NOTEMPTY), PermissionDenied.
+  void AsyncDelete(std::string_view path, std::optional<int32_t> expected_version,
+                   StatusCallback done);
+  absl::Status Delete(std::string_view path, std::optional<int32_t> expected_version = {});
+
+  // --- exists -------------------------------------------------------------------------------
+  // Returns the Stat of `path`, or nullopt if it does not exist (not an error).
+  void AsyncExists(std::string_view path, Callback<std::optional<Stat>> done);
+  absl::StatusOr<std::optional<Stat>> Exists(std::string_view path);
+
+  // --- get / set ----------------------------------------------------------------------------
+  // Returns the data and Stat of `path`. Errors: NotFound, PermissionDenied.
+  void AsyncGet(std::string_view path, Callback<GetResult> done);
+  absl::StatusOr<GetResult> Get(std::string_view path);
+
+  // Replaces the data of `path` if its version equals `expected_version` (any if nullopt);
+  // returns the new Stat. Errors: NotFound, Aborted (BADVERSION), PermissionDenied.
+  void AsyncSet(std::string_view path, std::string_view data,
+                std::optional<int32_t> expected_version, Callback<Stat> done);
+  absl::StatusOr<Stat> Set(std::string_view path, std::string_view data,
+                           std::optional<int32_t> expected_version = {});
+
+  // --- children -----------------------------------------------------------------------------
+  // Returns the names of the children of `path` and the Stat of `path`.
+  void AsyncGetChildren(std::string_view path, Callback<ChildrenResult> done);
+  absl::StatusOr<ChildrenResult> GetChildren(std::string_view path);
+
+  // --- ACLs ---------------------------------------------------------------------------------
+  void AsyncGetAcl(std::string_view path, Callback<AclResult> done);
+  absl::StatusOr<AclResult> GetAcl(std::string_view path);
+  // Replaces the ACL of `path` if its aversion equals `expected_aversion` (any if nullopt).
+  // (The C library's setACL reply carries no Stat; read it with GetAcl if needed.)
+  // Errors: InvalidArgument (INVALIDACL, e.g. empty list or auth ids without credentials),
+  // NotFound, Aborted (BADVERSION), PermissionDenied.
+  void AsyncSetAcl(std::string_view path, AclList acl, std::optional<int32_t> expected_aversion,
+                   StatusCallback done);
+  absl::Status SetAcl(std::string_view path, AclList acl,
+                      std::optional<int32_t> expected_aversion = {});
+
+  // --- multi --------------------------------------------------------------------------------
+  // Runs `ops` atomically: all succeed or none is applied. On failure the status is that of the
+  // failing op, its message names the op ("multi op 2 of 3 (create /a): ..."), and
+  // FailedOpIndex() returns its index.
+  void AsyncMulti(std::vector<Op> ops, Callback<MultiResult> done);
+  absl::StatusOr<MultiResult> Multi(std::vector<Op> ops);
+
+  // --- sync / auth --------------------------------------------------------------------------
+  // Makes the connected server catch up with the leader on `path`, so that a following read
+  // sees every write committed before the Sync.
+  void AsyncSync(std::string_view path, StatusCallback done);
+  absl::Status Sync(std::string_view path);
+
+  // Adds credentials to the session (and to every later session of this client).
+  // Errors: Unauthenticated (AUTHFAILED; the server then closes the session's connection).
+  void AsyncAddAuth(std::string_view scheme, std::string_view credential, StatusCallback done);
+  absl::Status AddAuth(std::string_view scheme, std::string_view credential);
+
+  // --- watches ------------------------------------------------------------------------------
+  // Reads like Get / Exists / GetChildren and leaves a one-shot watch that calls `on_event` once:
+  // with the change (data: created, deleted, data changed; children: children changed, deleted)
+  // or with a terminal kNotWatching. Watches of one kind on one path share one server-side
+  // watch. If the read fails, no watch is left and `on_event` is never called.
+  // ExistsAndWatch on a missing node also watches (for its creation).
+  // Errors: as the plain read; ResourceExhausted past ClientOptions::watch_budget_bytes.
+  void AsyncGetAndWatch(std::string_view path, WatchCallback on_event,
+                        Callback<Watched<GetResult>> done);
+  absl::StatusOr<Watched<GetResult>> GetAndWatch(std::string_view path, WatchCallback on_event);
+  void AsyncExistsAndWatch(std::string_view path, WatchCallback on_event,
+                           Callback<Watched<std::optional<Stat>>> done);
+  absl::StatusOr<Watched<std::optional<Stat>>> ExistsAndWatch(std::string_view path,
+                                                               WatchCallback on_event);
+  void AsyncGetChildrenAndWatch(std::string_view path, WatchCallback on_event,
+                                Callback<Watched<ChildrenResult>> done);
+  absl::StatusOr<Watched<ChildrenResult>> GetChildrenAndWatch(std::string_view path,
+                                                              WatchCallback on_event);
+
+  // Watches `path` (and with `recursive` its subtree) until the handle is destroyed.
+  //
+  // Emulation: the C library has no addWatch, so this is built on one-shot watches that are
+  // re-armed after each event and after every reconnect, followed by a read (a resync) that
+  // compares what it finds with what was last seen and reports the difference as events. Several
+  // changes between two re-arms may be coalesced into one event, but the final state is never
+  // missed: after the last change, the callback has seen an event for every node whose state
+  // differs from what it saw before.
+  // Events: non-recursive — kCreated/kDeleted/kDataChanged for `path`, kChildrenChanged when its
+  // children change; recursive — kCreated/kDeleted/kDataChanged for `path` and every descendant
+  // (never kChildrenChanged), as ZooKeeper's persistent-recursive watch does.
+  // Errors: InvalidArgument, ResourceExhausted (watch budget).
+  absl::StatusOr<Watch> AddPersistentWatch(std::string_view path, PersistentWatchOptions options,
+                                           WatchCallback on_event);
+
+  // --- helpers ------------------------------------------------------------------------------
+  // Creates `path` and its missing ancestors as empty persistent nodes; OK if it exists.
+  absl::Status EnsurePath(std::string_view path);
+  // Deletes `path` and its whole subtree (children first); OK if it does not exist. Not atomic:
+  // nodes created concurrently under it make it retry, up to a bound, then fail with
+  // FailedPrecondition.
+  absl::Status DeleteRecursive(std::string_view path);
+
+ private:
+  explicit Client(std::shared_ptr<internal::Engine> engine);
+  std::shared_ptr<internal::Engine> engine_;
+};
+
+}  // namespace zk
+
+#endif  // ZK_CLIENT_H_

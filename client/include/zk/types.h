@@ -1,0 +1,236 @@
+// zkcpp — value types shared by the client API: Stat, ACLs, create modes, op results, multi ops,
+// watch and session events, and the client's options.
+//
+// All types here are plain values (copyable aggregates or enums); none holds a reference into the
+// client, so they may outlive it and cross threads freely.
+
+#ifndef ZK_TYPES_H_
+#define ZK_TYPES_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace zk {
+
+// A znode's metadata, exactly as ZooKeeper reports it (field meanings in ZooKeeper's
+// programmer's guide). Times are milliseconds since the Unix epoch.
+struct Stat {
+  int64_t czxid = 0;            // zxid of the create
+  int64_t mzxid = 0;            // zxid of the last data change
+  int64_t ctime = 0;            // create time, ms
+  int64_t mtime = 0;            // last data change time, ms
+  int32_t version = 0;          // data version
+  int32_t cversion = 0;         // child version
+  int32_t aversion = 0;         // ACL version
+  int64_t ephemeral_owner = 0;  // owning session id for ephemerals, else 0
+  int32_t data_length = 0;
+  int32_t num_children = 0;
+  int64_t pzxid = 0;  // zxid of the last change to the children
+  friend bool operator==(const Stat&, const Stat&) = default;
+};
+
+// Permission bits of an ACL entry.
+enum Perm : int32_t {
+  kPermRead = 1,
+  kPermWrite = 2,
+  kPermCreate = 4,
+  kPermDelete = 8,
+  kPermAdmin = 16,
+  kPermAll = 31,
+};
+
+// An authenticated identity: scheme ("world", "auth", "digest", "ip", ...) and id.
+struct Id {
+  std::string scheme;
+  std::string id;
+  friend bool operator==(const Id&, const Id&) = default;
+};
+
+// One ACL entry: the permissions `perms` (a mask of Perm) granted to `id`.
+struct Acl {
+  int32_t perms = kPermAll;
+  Id id;
+  friend bool operator==(const Acl&, const Acl&) = default;
+};
+using AclList = std::vector<Acl>;
+
+// Returns ZooKeeper's canned ACLs: everyone may do everything; everyone may read; the creator's
+// authenticated identities may do everything.
+const AclList& OpenAclUnsafe();
+const AclList& ReadAclUnsafe();
+const AclList& CreatorAllAcl();
+
+// Returns the digest id ("user:base64(sha1(user:password))") that ZooKeeper's digest scheme
+// derives from `user` and `password`: what an ACL entry {perms, {"digest", id}} names.
+std::string DigestId(std::string_view user, std::string_view password);
+
+// How a znode is created.
+enum class CreateMode {
+  kPersistent,
+  kEphemeral,                     // deleted when the creating session ends
+  kPersistentSequential,          // a 10-digit counter is appended to the name
+  kEphemeralSequential,
+  kContainer,                     // deleted by the server once its last child is gone
+  kPersistentWithTtl,             // deleted once childless and unmodified for `ttl`
+  kPersistentSequentialWithTtl,
+};
+
+// Options of Create. Designated initializers: `{.mode = CreateMode::kEphemeral}`.
+struct CreateOptions {
+  CreateMode mode = CreateMode::kPersistent;
+  AclList acl = OpenAclUnsafe();
+  // Required for the *WithTtl modes, forbidden otherwise; 1 ms .. 2^40-1 ms.
+  std::optional<std::chrono::milliseconds> ttl;
+  // Creates missing ancestors first (as persistent nodes with `acl`); an ancestor created
+  // concurrently by someone else is fine.
+  bool create_parents = false;
+  // Curator-compatible protected create for sequential modes: the last path segment gets a
+  // "_c_<uuid>-" prefix so that, after a connection loss, the client finds the node it created
+  // instead of creating a second one; if the session changed meanwhile, it deletes the orphan.
+  bool protect = false;
+};
+
+struct CreateResult {
+  std::string path;  // the actual path (with the sequence suffix, without the chroot)
+  Stat stat;
+};
+
+struct GetResult {
+  std::string data;
+  Stat stat;
+};
+
+struct ChildrenResult {
+  std::vector<std::string> children;  // names, not paths; in the server's order
+  Stat stat;                          // of the parent
+};
+
+struct AclResult {
+  AclList acl;
+  Stat stat;
+};
+
+// The ops of a Multi transaction.
+namespace op {
+struct Create {
+  std::string path;
+  std::string data;
+  CreateMode mode = CreateMode::kPersistent;  // TTL modes are not supported inside multi
+  AclList acl = OpenAclUnsafe();
+};
+struct Delete {
+  std::string path;
+  std::optional<int32_t> expected_version;  // nullopt: any version
+};
+struct Set {
+  std::string path;
+  std::string data;
+  std::optional<int32_t> expected_version;
+};
+struct Check {
+  std::string path;
+  std::optional<int32_t> expected_version;
+};
+}  // namespace op
+using Op = std::variant<op::Create, op::Delete, op::Set, op::Check>;
+
+// The result of one op of a successful Multi: `path` for creates, `stat` for sets.
+struct OpResult {
+  std::string path;
+  Stat stat;
+};
+struct MultiResult {
+  std::vector<OpResult> results;  // one per op, in order
+};
+
+// What a watch reports.
+enum class WatchEventType {
+  kCreated,
+  kDeleted,
+  kDataChanged,
+  kChildrenChanged,
+  // Terminal: the watch will never fire again (client closed, session lost, watch removed).
+  // WatchEvent::reason says why.
+  kNotWatching,
+};
+std::string_view WatchEventTypeName(WatchEventType type);
+
+struct WatchEvent {
+  WatchEventType type;
+  std::string path;     // without the chroot
+  absl::Status reason;  // OK except for kNotWatching
+};
+
+// Session states, after Curator's ConnectionState.
+enum class SessionState {
+  kConnected,    // the first session is established
+  kSuspended,    // the connection was lost; the session may still live on the server
+  kReconnected,  // connected again: same session, or a new one after kLost (see new_session)
+  kLost,         // the session expired (or was declared lost locally); ephemerals are gone
+  kReadOnly,     // connected to a read-only server (only with allow_read_only)
+  kClosed,       // the client was closed; terminal
+};
+std::string_view SessionStateName(SessionState state);
+
+struct SessionEvent {
+  SessionState state;
+  int64_t session_id = 0;    // the session the event is about (the new one on kReconnected)
+  bool new_session = false;  // kReconnected after kLost: a new session, old ephemerals gone
+};
+
+enum class LogLevel { kError = 1, kWarning = 2, kInfo = 3, kDebug = 4 };
+// Receives the C library's log lines. Called on the client's event-loop thread: keep it fast.
+using LogSink = std::function<void(LogLevel level, std::string_view message)>;
+
+// Where user callbacks (op completions, watch events, session events) run.
+enum class CallbackExecution {
+  // On one FIFO dispatcher thread per client. Callbacks may block, and may make blocking calls.
+  kDispatcherThread,
+  // On the client's event-loop thread, with no thread hop: fastest, but the callback must not
+  // block; a blocking call made from it fails at once with FailedPrecondition.
+  kInline,
+};
+
+struct DigestCredential {
+  std::string user;
+  std::string password;
+};
+
+struct ClientOptions {
+  // "host:port,host:port[/chroot]". Required.
+  std::string connect_string;
+  // A chroot applied to every path (alternative to the suffix of connect_string), e.g. "/app".
+  std::string chroot;
+  // Requested session timeout; the server clamps it to [2, 20] × its tickTime.
+  std::chrono::milliseconds session_timeout{10000};
+  // Deadline of every operation, blocking or not. Default: the session timeout.
+  std::optional<std::chrono::milliseconds> operation_timeout;
+  // Digest credentials added to every session (before any queued op is sent).
+  std::vector<DigestCredential> digest_auth;
+  // Accept connections to read-only servers (a quorum member that lost its quorum).
+  bool allow_read_only = false;
+  CallbackExecution callback_execution = CallbackExecution::kDispatcherThread;
+  // How often the host names of connect_string are resolved again. nullopt: only after a
+  // connection loss (cheapest). The C library's own default (every event-loop turn) costs ~10
+  // syscalls per turn and is never used.
+  std::optional<std::chrono::milliseconds> host_resolution_interval;
+  // The C library's log. Default: stderr, warnings and worse.
+  LogSink log_sink;
+  LogLevel log_level = LogLevel::kWarning;
+  // Upper bound on the summed path bytes of live native watches: the C library re-sends every
+  // watched path in one SetWatches packet on reconnect, which must stay under the 1 MB frame
+  // limit. Past it, new watches fail with ResourceExhausted.
+  size_t watch_budget_bytes = 512 * 1024;
+};
+
+}  // namespace zk
+
+#endif  // ZK_TYPES_H_

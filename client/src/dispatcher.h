@@ -1,0 +1,40 @@
+// Dispatcher: the FIFO thread on which a client runs user callbacks by default
+// (CallbackExecution::kDispatcherThread), so that a slow callback never stalls the event loop.
+
+#ifndef ZK_CLIENT_SRC_DISPATCHER_H_
+#define ZK_CLIENT_SRC_DISPATCHER_H_
+
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace zk::internal {
+
+using Task = absl::AnyInvocable<void() &&>;
+
+// Thread-safe. Runs posted tasks one at a time, in posting order, on its own thread.
+class Dispatcher {
+ public:
+  Dispatcher();
+  // Runs every task already posted, then ends the thread. If called on the dispatcher thread
+  // itself, the thread is detached and ends by itself after the current task.
+  ~Dispatcher();
+
+  // Appends `tasks` (in order) to the queue; one wakeup for the whole batch.
+  void Post(std::vector<Task> tasks);
+
+  bool OnDispatcherThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  struct State;
+  static void Run(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
+}  // namespace zk::internal
+
+#endif  // ZK_CLIENT_SRC_DISPATCHER_H_

@@ -1,0 +1,222 @@
+// Engine: owns the libzookeeper_st handle and the event-loop thread that drives it (design.md
+// §2): zookeeper_interest + poll + zookeeper_process, submissions through a queue and an eventfd,
+// deadlines, the in-flight registry that makes every completion run exactly once, the native
+// watch table that shares one server watch per (path, kind), and the session state machine
+// (suspended / lost / new session). Only this file's .cc knows the C library.
+
+#ifndef ZK_CLIENT_SRC_ENGINE_H_
+#define ZK_CLIENT_SRC_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "callback_slot.h"
+#include "dispatcher.h"
+#include "zk/client.h"
+
+struct _zhandle;
+
+namespace zk::internal {
+
+enum class OpKind {
+  kCreate, kDelete, kExists, kGet, kSet, kGetChildren, kGetAcl, kSetAcl, kMulti, kSync, kAddAuth,
+};
+std::string_view OpName(OpKind kind);
+bool IsWrite(OpKind kind);
+
+// The kind of native (server-side) watch a read arms: data (getData, exists) or child.
+enum class WatchKind { kNone, kData, kChild };
+
+struct OpReply {
+  ZooError rc = ZooError::kOk;
+  std::string path;  // creates
+  Stat stat;         // sets
+};
+
+// What the engine hands back for a request: the raw result, turned into statuses by client.cc.
+struct Reply {
+  ZooError rc = ZooError::kOk;
+  bool sent = true;    // false: it never left this process (deadline or close while parked)
+  std::string detail;  // wording for errors the engine made itself (deadline, close)
+  std::string data;    // getData: data; create / sync: the path
+  std::optional<Stat> stat;
+  std::vector<std::string> children;
+  AclList acl;
+  std::vector<OpReply> multi;
+};
+
+struct Request {
+  OpKind kind;
+  std::string path;
+  std::string data;     // data; for addAuth the credential
+  int32_t version = -1;  // -1 = any
+  int create_flags = 0;
+  int64_t ttl_ms = 0;
+  AclList acl;
+  std::vector<Op> ops;  // multi
+  std::string scheme;   // addAuth
+  WatchKind watch = WatchKind::kNone;
+  std::shared_ptr<CallbackSlot> watch_slot;  // attached to the native watch on success
+  // Run `done` on the loop thread (blocking waiters, internal continuations) instead of the
+  // callback executor.
+  bool complete_on_loop = false;
+  std::optional<absl::Time> deadline;  // default: now + operation timeout
+  absl::AnyInvocable<void(Reply) &&> done;
+};
+
+// Thread-safe where noted; "loop thread only" methods are for internal continuations.
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  // Validates `options`, creates the first handle (which starts connecting) and the threads.
+  static absl::StatusOr<std::shared_ptr<Engine>> Start(ClientOptions options);
+  ~Engine();
+
+  // Thread-safe. Queues `request`; its `done` runs exactly once.
+  void Submit(std::unique_ptr<Request> request);
+  // Thread-safe. Runs `task` on the loop thread (dropped, unrun, once the loop has ended).
+  void Post(Task task);
+  // Thread-safe. Closes the session and ends the threads (see Client::~Client). Blocks until the
+  // loop has finished unless called on the loop thread.
+  void Shutdown();
+
+  absl::Status WaitUntilConnected(absl::Duration timeout);
+  int64_t session_id() const;
+  std::string session_password() const;
+  absl::Duration negotiated_session_timeout() const;
+  SessionState state() const;
+  bool closed() const;
+  const ClientOptions& options() const { return options_; }
+  absl::Duration operation_timeout() const { return operation_timeout_; }
+
+  bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_id_; }
+  // True on a thread where user callbacks of this client run (loop thread when inline).
+  bool OnCallbackThread() const;
+
+  Subscription SubscribeSessionEvents(SessionCallback callback);
+  // Creates the slot behind a one-shot watch of `kind` on `path`; cancelling it detaches it.
+  // With `on_loop`, the callback runs on the loop thread (internal watches).
+  std::shared_ptr<CallbackSlot> NewWatchSlot(std::string path, WatchKind kind,
+                                             WatchCallback callback, bool on_loop = false);
+  // Returns ResourceExhausted if arming a new native watch on `path` would pass the budget.
+  absl::Status CheckWatchBudget(std::string_view op, std::string_view path, WatchKind kind);
+
+  // Loop thread only: internal listeners of session events, called synchronously on the loop.
+  using LoopSessionListener = std::function<void(const SessionEvent&)>;
+  uint64_t AddLoopSessionListener(LoopSessionListener listener);
+  void RemoveLoopSessionListener(uint64_t id);
+  // Loop thread only: queues `task` to run on the callback executor, in order with completions.
+  void Deliver(Task task);
+
+  // C-library trampolines (zookeeper.h types are hidden behind void*).
+  void OnSessionEvent(int state);
+  void OnWatchEvent(int type, const char* path, WatchKind kind);
+  void OnLog(const char* message);
+  void OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>& fill);
+
+ private:
+  struct Entry {
+    std::unique_ptr<Request> request;
+    bool sent = false;
+    bool answered = false;  // completed early (deadline); waiting for the C library to let go
+    std::shared_ptr<void> multi_storage;  // buffers the C library writes multi results into
+  };
+  struct NativeWatch {
+    std::vector<std::shared_ptr<CallbackSlot>> slots;
+    int pending_arms = 0;  // reads with a watch in flight for this (path, kind)
+  };
+  using WatchKey = std::pair<std::string, int>;
+
+  explicit Engine(ClientOptions options);
+  absl::Status OpenHandle();
+  void Loop();
+  void RunQueuedWork();
+  void Execute(std::unique_ptr<Request> request);
+  void Send(uint64_t id);
+  void Complete(Entry& entry, Reply reply);
+  void CompleteAll(ZooError rc, std::string_view detail);
+  void FlushParked();
+  void RunTimers();
+  void FlushOutbox();
+  void Emit(SessionEvent event);
+  void DeclareLost(absl::Status reason);
+  void ReplaceHandle();
+  void EndAllWatches(const absl::Status& reason);
+  void DetachSlot(const std::string& path, WatchKind kind, const CallbackSlot* slot);
+  void DeliverToSlot(const std::shared_ptr<CallbackSlot>& slot, const WatchEvent& event);
+  void CloseOnLoop();
+  void SetConnected(bool connected);
+
+  const ClientOptions options_;
+  const absl::Duration operation_timeout_;
+  const std::string hosts_;  // connect string with chroot
+
+  // Submission queue, written by any thread.
+  absl::Mutex queue_mu_;
+  std::vector<Task> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool loop_ended_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::atomic<bool> sleeping_{false};
+  int wakeup_fd_ = -1;
+
+  // Published state, read by any thread.
+  mutable absl::Mutex state_mu_;
+  bool connected_ ABSL_GUARDED_BY(state_mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(state_mu_) = false;
+  bool loop_done_ ABSL_GUARDED_BY(state_mu_) = false;
+  SessionState state_ ABSL_GUARDED_BY(state_mu_) = SessionState::kSuspended;
+  int64_t session_id_ ABSL_GUARDED_BY(state_mu_) = 0;
+  std::string session_password_ ABSL_GUARDED_BY(state_mu_);
+  absl::Duration negotiated_timeout_ ABSL_GUARDED_BY(state_mu_) = absl::ZeroDuration();
+
+  absl::Mutex subscribers_mu_;
+  std::vector<std::shared_ptr<CallbackSlot>> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);
+
+  std::unique_ptr<Dispatcher> dispatcher_;  // null with CallbackExecution::kInline
+  std::thread loop_thread_;
+  std::thread::id loop_thread_id_;
+
+  // Everything below is touched by the loop thread only.
+  _zhandle* zh_ = nullptr;
+  int fd_ = -1;                 // the handle's socket as of the last zookeeper_interest
+  absl::Time next_interest_;    // our own reconnect backoff (see design.md §2)
+  bool stopping_ = false;
+  bool replace_handle_ = false;
+  bool flush_parked_ = false;
+  bool ever_connected_ = false;
+  bool after_loss_ = false;
+  bool loop_connected_ = false;
+  int64_t loop_session_id_ = 0;
+  ZooError closing_rc_ = ZooError::kConnectionLoss;  // what C's ZCLOSING means right now
+  std::vector<Task> local_queue_;                    // submissions made on the loop thread
+  std::vector<Task> outbox_;                         // user callbacks of this turn
+  uint64_t next_id_ = 1;
+  absl::flat_hash_map<uint64_t, Entry> entries_;
+  std::deque<uint64_t> parked_;  // waiting for a connection
+  using Deadline = std::pair<absl::Time, uint64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  std::optional<absl::Time> loss_deadline_;  // suspended: declare lost at this time
+  absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
+  size_t watch_bytes_ = 0;
+  std::vector<DigestCredential> digest_auth_;
+  std::vector<std::pair<std::string, std::string>> extra_auth_;  // AddAuth calls that succeeded
+  uint64_t next_listener_id_ = 1;
+  std::vector<std::pair<uint64_t, LoopSessionListener>> loop_listeners_;
+};
+
+}  // namespace zk::internal
+
+#endif  // ZK_CLIENT_SRC_ENGINE_H_

@@ -1,0 +1,248 @@
+#include "persistent_watcher.h"
+
+#include <utility>
+
+#include "zk/path.h"
+
+namespace zk::internal {
+
+void PersistentWatcher::Start(std::shared_ptr<Engine> engine, std::string path, bool recursive,
+                              WatchCallback on_event, Callback<Watch> done) {
+  auto watcher = std::make_shared<PersistentWatcher>(engine, std::move(path), recursive);
+  std::weak_ptr<PersistentWatcher> weak = watcher;
+  auto user_slot = std::make_shared<CallbackSlot>(
+      CallbackSlot::Callback(std::move(on_event)), [weak, engine] {
+        engine->Post([weak] {
+          if (auto self = weak.lock()) self->Stop();
+        });
+      });
+  engine->Post([watcher, user_slot, done = std::move(done)]() mutable {
+    watcher->Begin(user_slot, std::move(done));
+  });
+}
+
+PersistentWatcher::PersistentWatcher(std::shared_ptr<Engine> engine, std::string path,
+                                     bool recursive)
+    : engine_(std::move(engine)), root_(std::move(path)), recursive_(recursive) {}
+
+void PersistentWatcher::Begin(std::shared_ptr<CallbackSlot> user_slot, Callback<Watch> done) {
+  user_slot_ = std::move(user_slot);
+  start_done_ = std::move(done);
+  std::weak_ptr<PersistentWatcher> weak = weak_from_this();
+  listener_id_ = engine_->AddLoopSessionListener([weak](const SessionEvent& event) {
+    auto self = weak.lock();
+    if (!self || self->stopped_) return;
+    if (event.state == SessionState::kClosed) {
+      return self->Fail(absl::CancelledError("add_persistent_watch: client closed"));
+    }
+    if (event.state == SessionState::kReconnected || event.state == SessionState::kConnected ||
+        event.state == SessionState::kReadOnly) {
+      // Resync everything we know: the one-shot watches may have been lost (new session) or
+      // events missed while disconnected.
+      std::vector<std::string> paths;
+      for (const auto& [path, node] : self->nodes_) paths.push_back(path);
+      for (const std::string& path : paths) self->Refresh(path, false);
+    }
+  });
+  Refresh(root_, /*silent=*/true);
+}
+
+WatchCallback PersistentWatcher::Trigger(const std::string& path) {
+  std::weak_ptr<PersistentWatcher> weak = weak_from_this();
+  return [weak, path](const WatchEvent& event) {
+    auto self = weak.lock();
+    if (!self || self->stopped_) return;
+    // kNotWatching means the session ended; the reconnect listener resyncs then.
+    if (event.type != WatchEventType::kNotWatching) self->Refresh(path, false);
+  };
+}
+
+void PersistentWatcher::Refresh(const std::string& path, bool silent) {
+  if (stopped_) return;
+  Node& node = nodes_[path];
+  if (node.refreshing) {
+    node.dirty = true;
+    return;
+  }
+  if (absl::Status s = engine_->CheckWatchBudget("add_persistent_watch", path, WatchKind::kData);
+      !s.ok()) {
+    return Fail(std::move(s));
+  }
+  node.refreshing = true;
+  auto request = std::make_unique<Request>();
+  request->kind = OpKind::kExists;
+  request->path = path;
+  request->watch = WatchKind::kData;
+  request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kData, Trigger(path), true);
+  request->complete_on_loop = true;
+  auto slot = request->watch_slot;
+  request->done = [self = shared_from_this(), path, silent, slot](Reply reply) {
+    absl::StatusOr<Watched<std::optional<Stat>>> result;
+    if (reply.rc == ZooError::kOk || reply.rc == ZooError::kNoNode) {
+      result = Watched<std::optional<Stat>>{reply.rc == ZooError::kOk ? reply.stat : std::nullopt,
+                                            Watch(slot)};
+    } else {
+      result = MakeZooStatus(reply.rc, "add_persistent_watch", path, false, reply.detail);
+    }
+    self->OnExists(path, silent, std::move(result));
+  };
+  engine_->Submit(std::move(request));
+}
+
+void PersistentWatcher::OnExists(const std::string& path, bool silent,
+                                 absl::StatusOr<Watched<std::optional<Stat>>> r) {
+  auto it = nodes_.find(path);
+  if (stopped_ || it == nodes_.end()) return;  // forgotten meanwhile (its parent lost it)
+  Node& node = it->second;
+  if (!r.ok()) {
+    node.refreshing = false;
+    if (IsConnectionLoss(r.status()) || IsSessionExpired(r.status()) ||
+        absl::IsDeadlineExceeded(r.status()) || absl::IsCancelled(r.status())) {
+      node.dirty = false;  // the reconnect listener resyncs
+      if (start_done_) Fail(r.status());
+      return;
+    }
+    return Fail(r.status());
+  }
+  node.data_watch = std::move(r->watch);
+  if (!r->result) return Apply(path, silent, std::nullopt, {});
+  auto request = std::make_unique<Request>();
+  request->kind = OpKind::kGetChildren;
+  request->path = path;
+  request->watch = WatchKind::kChild;
+  request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kChild, Trigger(path), true);
+  request->complete_on_loop = true;
+  auto slot = request->watch_slot;
+  request->done = [self = shared_from_this(), path, silent, stat = r->result, slot](Reply reply) {
+    absl::StatusOr<Watched<ChildrenResult>> result;
+    if (reply.rc == ZooError::kOk) {
+      result = Watched<ChildrenResult>{
+          ChildrenResult{std::move(reply.children), reply.stat.value_or(Stat{})}, Watch(slot)};
+    } else {
+      result = MakeZooStatus(reply.rc, "add_persistent_watch", path, false, reply.detail);
+    }
+    self->OnChildren(path, silent, stat, std::move(result));
+  };
+  engine_->Submit(std::move(request));
+}
+
+void PersistentWatcher::OnChildren(const std::string& path, bool silent, std::optional<Stat> stat,
+                                   absl::StatusOr<Watched<ChildrenResult>> r) {
+  auto it = nodes_.find(path);
+  if (stopped_ || it == nodes_.end()) return;
+  if (!r.ok()) {
+    if (IsNoNode(r.status())) return Apply(path, silent, std::nullopt, {});  // deleted meanwhile
+    it->second.refreshing = false;
+    if (IsConnectionLoss(r.status()) || IsSessionExpired(r.status()) ||
+        absl::IsDeadlineExceeded(r.status()) || absl::IsCancelled(r.status())) {
+      if (start_done_) Fail(r.status());
+      return;
+    }
+    return Fail(r.status());
+  }
+  it->second.child_watch = std::move(r->watch);
+  std::set<std::string> children(r->result.children.begin(), r->result.children.end());
+  Apply(path, silent, r->result.stat, std::move(children));
+}
+
+void PersistentWatcher::Apply(const std::string& path, bool silent, std::optional<Stat> stat,
+                              std::set<std::string> children) {
+  Node& node = nodes_[path];
+  const bool was_known = node.known;
+  const bool existed = node.exists;
+  node.known = true;
+  node.refreshing = false;
+  if (!stat) {
+    if (existed && !silent) Emit(WatchEventType::kDeleted, path);
+    node.exists = false;
+    node.child_watch = Watch();
+    if (recursive_) {
+      for (const std::string& child : std::set<std::string>(std::move(node.children))) {
+        Forget(JoinPath(path, child), silent);
+      }
+    }
+    nodes_[path].children.clear();
+    if (path != root_) {
+      // A deleted descendant is watched again through its parent's child watch.
+      nodes_.erase(path);
+      return;
+    }
+  } else {
+    if (!existed) {
+      if (!silent && (was_known || path != root_)) Emit(WatchEventType::kCreated, path);
+    } else if (node.czxid != stat->czxid) {
+      if (!silent) {
+        Emit(WatchEventType::kDeleted, path);
+        Emit(WatchEventType::kCreated, path);
+      }
+    } else if (node.mzxid != stat->mzxid && !silent) {
+      Emit(WatchEventType::kDataChanged, path);
+    }
+    if (!recursive_ && existed && was_known && node.pzxid != stat->pzxid && !silent) {
+      Emit(WatchEventType::kChildrenChanged, path);
+    }
+    node.exists = true;
+    node.czxid = stat->czxid;
+    node.mzxid = stat->mzxid;
+    node.pzxid = stat->pzxid;
+    if (recursive_) {
+      std::set<std::string> before = std::move(node.children);
+      node.children = children;
+      for (const std::string& child : before) {
+        if (!children.contains(child)) Forget(JoinPath(path, child), silent);
+      }
+      for (const std::string& child : children) {
+        if (!before.contains(child)) Refresh(JoinPath(path, child), silent);
+      }
+    }
+  }
+  if (path == root_ && start_done_) {
+    std::move(start_done_)(Watch(user_slot_));
+    start_done_ = nullptr;
+  }
+  auto it = nodes_.find(path);
+  if (it != nodes_.end() && it->second.dirty) {
+    it->second.dirty = false;
+    Refresh(path, false);
+  }
+}
+
+void PersistentWatcher::Forget(const std::string& path, bool silent) {
+  auto it = nodes_.find(path);
+  if (it == nodes_.end()) return;
+  std::set<std::string> children = std::move(it->second.children);
+  const bool existed = it->second.exists;
+  nodes_.erase(it);
+  for (const std::string& child : children) Forget(JoinPath(path, child), silent);
+  if (existed && !silent) Emit(WatchEventType::kDeleted, path);
+}
+
+void PersistentWatcher::Emit(WatchEventType type, const std::string& path) {
+  if (stopped_ || !user_slot_) return;
+  engine_->Deliver([slot = user_slot_, event = WatchEvent{type, path, absl::OkStatus()}] {
+    slot->Invoke(event);
+  });
+}
+
+void PersistentWatcher::Fail(absl::Status status) {
+  if (stopped_) return;
+  if (start_done_) {
+    std::move(start_done_)(std::move(status));
+    start_done_ = nullptr;
+  } else if (user_slot_) {
+    engine_->Deliver([slot = user_slot_,
+                      event = WatchEvent{WatchEventType::kNotWatching, root_, status}] {
+      slot->Invoke(event);
+    });
+  }
+  Stop();
+}
+
+void PersistentWatcher::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  engine_->RemoveLoopSessionListener(listener_id_);
+  nodes_.clear();
+}
+
+}  // namespace zk::internal

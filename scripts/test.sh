@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Builds zkcpp and runs its whole test suite: installs packages, then
+#   1. the libFuzzer target of the embedded server's decoder (clang, ASan), for a bounded time;
+#   2. the suite under AddressSanitizer + UBSan;
+#   3. the suite under ThreadSanitizer;
+#   4. the full suite in a normal build (last, so that CTest's summary closes the output).
+# Every stage runs even if an earlier one failed; the exit status is non-zero if any failed.
+# Env: ZKCPP_STAGES (default "fuzz asan tsan main"), ZKCPP_FUZZ_SECONDS (default 60),
+#      ZKCPP_JOBS (default: number of cores).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh || exit 1
+
+stages=${ZKCPP_STAGES:-"fuzz asan tsan main"}
+jobs=${ZKCPP_JOBS:-$(nproc)}
+failed=()
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_stage() {  # name, command...
+  local name=$1; shift
+  echo "=== stage: $name"
+  local start=$SECONDS
+  if "$@"; then
+    echo "=== stage $name: ok ($((SECONDS - start)) s)"
+  else
+    echo "=== stage $name: FAILED ($((SECONDS - start)) s)"
+    failed+=("$name")
+  fi
+}
+
+# Runs ctest in build dir $1 (more ctest args follow) and appends its pass/fail counts to
+# build-results.txt, from which the closing line of this script is made.
+run_ctest() {
+  local dir=$1; shift
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$dir.ctest.log"
+  local rc=${PIPESTATUS[0]}
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir.ctest.log" | tail -n 1)
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+  [ -n "$line" ] && echo "$((total - failed)) $failed" >>build-results.txt
+  [ -n "$line" ] || echo "0 1" >>build-results.txt
+  return "$rc"
+}
+
+stage_fuzz() {
+  configure_and_build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DZKCPP_BUILD_FUZZERS=ON -DZKCPP_BUILD_TESTS=OFF -DZKCPP_BUILD_BENCH=OFF \
+    -DZKCPP_BUILD_EXAMPLES=OFF -DZKCPP_SANITIZE=address,undefined || return 1
+  local ok=0
+  for fuzzer in build-fuzz/fuzz/*_fuzzer; do
+    [ -x "$fuzzer" ] || continue
+    mkdir -p "build-fuzz/corpus/$(basename "$fuzzer")"
+    "$fuzzer" -max_total_time="${ZKCPP_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -print_final_stats=1 \
+      "build-fuzz/corpus/$(basename "$fuzzer")" 2>&1 | tail -n 15 || ok=1
+  done
+  return $ok
+}
+
+stage_asan() {
+  configure_and_build build-asan -DZKCPP_SANITIZE=address,undefined -DZKCPP_BUILD_BENCH=OFF \
+    -DZKCPP_BUILD_EXAMPLES=OFF || return 1
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest build-asan -LE ensemble
+}
+
+stage_tsan() {
+  configure_and_build build-tsan -DZKCPP_SANITIZE=thread -DZKCPP_BUILD_BENCH=OFF \
+    -DZKCPP_BUILD_EXAMPLES=OFF || return 1
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    run_ctest build-tsan -LE ensemble
+}
+
+stage_main() {
+  configure_and_build build || return 1
+  run_ctest build
+}
+
+rm -f build-results.txt
+for s in $stages; do run_stage "$s" "stage_$s"; done
+
+passed_total=0; failed_total=0
+if [ -f build-results.txt ]; then
+  while read -r p f; do passed_total=$((passed_total + p)); failed_total=$((failed_total + f)); done <build-results.txt
+fi
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  echo "ctest: $passed_total passed, $failed_total failed"
+  exit 1
+fi
+echo "stages passed: $stages"
+echo "ctest: $passed_total passed, $failed_total failed"
