@@ -51,9 +51,11 @@ void Finish(Engine& engine, Sink<T> sink, absl::StatusOr<T> result) {
 // the caller's stack, so an async call never runs its callback before returning.
 template <typename T>
 void FinishEarly(const std::shared_ptr<Engine>& engine, Sink<T> sink, absl::StatusOr<T> result) {
-  engine->Post([engine, sink = std::move(sink), result = std::move(result)]() mutable {
+  internal::Task task = [engine, sink = std::move(sink), result = std::move(result)]() mutable {
     Finish<T>(*engine, std::move(sink), std::move(result));
-  });
+  };
+  // After close there is no loop: deliver on the caller's thread.
+  if (!engine->TryPost(std::move(task))) std::move(task)();
 }
 template <typename T>
 void FailEarly(const std::shared_ptr<Engine>& engine, Sink<T> sink, absl::Status status) {
@@ -148,6 +150,8 @@ class CreateFlow : public std::enable_shared_from_this<CreateFlow> {
   }
 
   void Start() { Create(); }
+  // Ends the flow before it started (the client is closed).
+  void Abort(absl::Status status) { Fail(std::move(status)); }
 
  private:
   static constexpr int kMaxAttempts = 8;
@@ -347,7 +351,10 @@ void StartCreate(const std::shared_ptr<Engine>& engine, std::string_view path,
   if (options.create_parents || options.protect) {
     auto flow = std::make_shared<CreateFlow>(engine, std::string(path), std::string(data),
                                              std::move(options), std::move(sink));
-    engine->Post([flow] { flow->Start(); });
+    internal::Task start = [flow] { flow->Start(); };
+    if (!engine->TryPost(std::move(start))) {
+      flow->Abort(absl::CancelledError(internal::StrCat("create ", path, ": client is closed")));
+    }
     return;
   }
   auto request = NewRequest(OpKind::kCreate, path);

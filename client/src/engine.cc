@@ -302,30 +302,29 @@ absl::Status Engine::OpenHandle() {
 // Submission
 
 void Engine::Submit(std::unique_ptr<Request> request) {
-  Post([this, request = std::move(request)]() mutable { Execute(std::move(request)); });
+  Task task = [this, request = std::move(request)]() mutable { Execute(std::move(request)); };
+  // Once the loop has ended, Execute runs here and completes the request with Cancelled
+  // without touching loop state.
+  if (!TryPost(std::move(task))) std::move(task)();
 }
 
-void Engine::Post(Task task) {
+void Engine::Post(Task task) { TryPost(std::move(task)); }
+
+bool Engine::TryPost(Task&& task) {
   if (OnLoopThread()) {
     local_queue_.push_back(std::move(task));
-    return;
+    return true;
   }
   {
     absl::MutexLock lock(&queue_mu_);
-    if (!loop_ended_) {
-      queue_.push_back(std::move(task));
-      task = nullptr;
-    }
-  }
-  if (task) {
-    // The loop has ended: run it here, where Execute completes it with Cancelled.
-    std::move(task)();
-    return;
+    if (loop_ended_) return false;
+    queue_.push_back(std::move(task));
   }
   if (sleeping_.load()) {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wakeup_fd_, &one, sizeof(one));
   }
+  return true;
 }
 
 void Engine::Execute(std::unique_ptr<Request> request) {
@@ -522,7 +521,8 @@ void Engine::Complete(Entry& entry, Reply reply) {
 }
 
 void Engine::Deliver(Task task) {
-  if (dispatcher_ == nullptr) {
+  // Off the loop thread only after the loop has ended: then run it right here.
+  if (!OnLoopThread() || dispatcher_ == nullptr) {
     std::move(task)();
   } else {
     outbox_.push_back(std::move(task));
@@ -940,7 +940,7 @@ void Engine::Loop() {
       } else if (fd < 0) {
         // Backing off before the next connection attempt: keep our own backoff so that an
         // early wakeup (a submission) does not start the attempt too soon.
-        next_interest_ = now + wait;
+        next_interest_ = now + std::max(wait, absl::Milliseconds(1));
       }
       wake = std::min(wake, now + wait);
     } else if (replace_handle_ || (zh_ != nullptr && now < next_interest_)) {

@@ -90,6 +90,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void Submit(std::unique_ptr<Request> request);
   // Thread-safe. Runs `task` on the loop thread (dropped, unrun, once the loop has ended).
   void Post(Task task);
+  // Thread-safe. As Post, but returns false, leaving `task` untouched, once the loop has ended.
+  bool TryPost(Task&& task);
   // Thread-safe. Closes the session and ends the threads (see Client::~Client). Blocks until the
   // loop has finished unless called on the loop thread.
   void Shutdown();
@@ -120,6 +122,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   uint64_t AddLoopSessionListener(LoopSessionListener listener);
   void RemoveLoopSessionListener(uint64_t id);
   // Loop thread only: queues `task` to run on the callback executor, in order with completions.
+  // (After the loop has ended, from any thread: runs `task` at once.)
   void Deliver(Task task);
 
   // C-library trampolines (zookeeper.h types are hidden behind void*).

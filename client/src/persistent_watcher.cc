@@ -16,9 +16,13 @@ void PersistentWatcher::Start(std::shared_ptr<Engine> engine, std::string path, 
           if (auto self = weak.lock()) self->Stop();
         });
       });
-  engine->Post([watcher, user_slot, done = std::move(done)]() mutable {
-    watcher->Begin(user_slot, std::move(done));
-  });
+  auto shared_done = std::make_shared<Callback<Watch>>(std::move(done));
+  Task begin = [watcher, user_slot, shared_done]() mutable {
+    watcher->Begin(user_slot, std::move(*shared_done));
+  };
+  if (!engine->TryPost(std::move(begin))) {
+    std::move (*shared_done)(absl::CancelledError("add_persistent_watch: client is closed"));
+  }
 }
 
 PersistentWatcher::PersistentWatcher(std::shared_ptr<Engine> engine, std::string path,
