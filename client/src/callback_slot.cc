@@ -12,16 +12,22 @@ CallbackSlot::CallbackSlot(Callback callback, std::function<void()> on_cancel, b
 template <typename Event>
 bool CallbackSlot::InvokeImpl(const Event& event) {
   using Fn = absl::AnyInvocable<void(const Event&)>;
+  return Run([&] {
+    if (auto* fn = std::get_if<Fn>(&callback_); fn != nullptr && *fn) (*fn)(event);
+  });
+}
+
+bool CallbackSlot::Run(absl::FunctionRef<void()> fn) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_) return false;
     running_ = true;
     running_thread_ = std::this_thread::get_id();
   }
-  if (auto* fn = std::get_if<Fn>(&callback_); fn != nullptr && *fn) (*fn)(event);
+  fn();
   Callback to_destroy;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     running_ = false;
     // Cancelled from inside the callback: release its captures now that it has returned.
     if (cancelled_) to_destroy = std::move(callback_);
@@ -36,12 +42,11 @@ void CallbackSlot::Cancel() {
   std::function<void()> on_cancel;
   Callback to_destroy;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_) return;
     cancelled_ = true;
     if (running_ && running_thread_ != std::this_thread::get_id()) {
-      mu_.Await(absl::Condition(
-          +[](bool* running) { return !*running; }, &running_));
+      mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !running_; });
     }
     if (!running_) to_destroy = std::move(callback_);
     on_cancel = std::move(on_cancel_);
@@ -50,7 +55,7 @@ void CallbackSlot::Cancel() {
 }
 
 bool CallbackSlot::cancelled() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return cancelled_;
 }
 

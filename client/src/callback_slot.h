@@ -10,7 +10,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/functional/function_ref.h"
+#include "zk/internal/sync.h"
 #include "zk/client.h"
 
 namespace zk::internal {
@@ -31,6 +32,8 @@ class CallbackSlot {
   // Calls the callback with `event` unless the slot is cancelled. Returns false if cancelled.
   bool Invoke(const WatchEvent& event);
   bool Invoke(const SessionEvent& event);
+  // Runs `fn` under the same rules (for listeners whose callback lives elsewhere).
+  bool Run(absl::FunctionRef<void()> fn);
 
   // Stops the slot: no invocation starts afterwards; waits for a running one on another thread
   // to finish. Idempotent.
@@ -43,7 +46,7 @@ class CallbackSlot {
   bool InvokeImpl(const Event& event);
 
   const bool on_loop_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id running_thread_ ABSL_GUARDED_BY(mu_);

@@ -9,10 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "zk/internal/sync.h"
 #include "engine.h"
 #include "persistent_watcher.h"
 #include "validation.h"
+#include "zk/internal/client_access.h"
 #include "zk/path.h"
 
 namespace zk {
@@ -67,6 +68,28 @@ absl::Status ErrorOf(const Reply& reply, OpKind kind, std::string_view path) {
                        internal::IsWrite(kind) && reply.sent, reply.detail);
 }
 
+// Reply → result conversions of the reads (shared by plain and watched forms).
+auto GetConverter(std::string path) {
+  return [path = std::move(path)](Reply r) -> absl::StatusOr<GetResult> {
+    if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGet, path);
+    return GetResult{std::move(r.data), r.stat.value_or(Stat{})};
+  };
+}
+auto ExistsConverter(std::string path) {
+  return [path = std::move(path)](Reply r) -> absl::StatusOr<std::optional<Stat>> {
+    if (r.rc == ZooError::kNoNode) return std::optional<Stat>();
+    if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kExists, path);
+    return r.stat;
+  };
+}
+auto ChildrenConverter(std::string path) {
+  return [path = std::move(path)](Reply r) -> absl::StatusOr<ChildrenResult> {
+    if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGetChildren, path);
+    return ChildrenResult{std::move(r.children), r.stat.value_or(Stat{})};
+  };
+}
+
+
 // Submits one request whose reply `convert` turns into the sink's result.
 template <typename T, typename Convert>
 void SubmitOne(Engine& engine, std::unique_ptr<Request> request, Sink<T> sink, Convert convert) {
@@ -96,7 +119,7 @@ absl::StatusOr<T> Blocking(Engine& engine, std::string_view op, std::string_view
         "thread) would deadlock; use the Async form"));
   }
   struct State {
-    absl::Notification done;
+    internal::Notification done;
     std::optional<absl::StatusOr<T>> result;
   };
   auto state = std::make_shared<State>();
@@ -410,11 +433,7 @@ void StartExists(const std::shared_ptr<Engine>& engine, std::string_view path,
     return FailEarly(engine, std::move(sink), std::move(s));
   }
   SubmitOne(*engine, NewRequest(OpKind::kExists, path), std::move(sink),
-            [path = std::string(path)](Reply r) -> absl::StatusOr<std::optional<Stat>> {
-              if (r.rc == ZooError::kNoNode) return std::optional<Stat>();
-              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kExists, path);
-              return r.stat;
-            });
+            ExistsConverter(std::string(path)));
 }
 
 void StartGet(const std::shared_ptr<Engine>& engine, std::string_view path, Sink<GetResult> sink) {
@@ -422,10 +441,7 @@ void StartGet(const std::shared_ptr<Engine>& engine, std::string_view path, Sink
     return FailEarly(engine, std::move(sink), std::move(s));
   }
   SubmitOne(*engine, NewRequest(OpKind::kGet, path), std::move(sink),
-            [path = std::string(path)](Reply r) -> absl::StatusOr<GetResult> {
-              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGet, path);
-              return GetResult{std::move(r.data), r.stat.value_or(Stat{})};
-            });
+            GetConverter(std::string(path)));
 }
 
 void StartSet(const std::shared_ptr<Engine>& engine, std::string_view path, std::string_view data,
@@ -450,10 +466,7 @@ void StartGetChildren(const std::shared_ptr<Engine>& engine, std::string_view pa
     return FailEarly(engine, std::move(sink), std::move(s));
   }
   SubmitOne(*engine, NewRequest(OpKind::kGetChildren, path), std::move(sink),
-            [path = std::string(path)](Reply r) -> absl::StatusOr<ChildrenResult> {
-              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGetChildren, path);
-              return ChildrenResult{std::move(r.children), r.stat.value_or(Stat{})};
-            });
+            ChildrenConverter(std::string(path)));
 }
 
 void StartGetAcl(const std::shared_ptr<Engine>& engine, std::string_view path,
@@ -628,13 +641,14 @@ namespace {
 template <typename T, typename Convert>
 void StartWatchedRead(const std::shared_ptr<Engine>& engine, OpKind kind, WatchKind watch_kind,
                       std::string_view op, std::string_view path, WatchCallback on_event,
-                      Sink<Watched<T>> sink, Convert convert) {
+                      Sink<Watched<T>> sink, Convert convert, bool events_on_loop = false) {
   absl::Status s = ValidatePath(op, path);
   if (s.ok()) s = engine->CheckWatchBudget(op, path, watch_kind);
   if (!s.ok()) return FailEarly(engine, std::move(sink), std::move(s));
   auto request = NewRequest(kind, path);
   request->watch = watch_kind;
-  request->watch_slot = engine->NewWatchSlot(std::string(path), watch_kind, std::move(on_event));
+  request->watch_slot =
+      engine->NewWatchSlot(std::string(path), watch_kind, std::move(on_event), events_on_loop);
   std::shared_ptr<internal::CallbackSlot> slot = request->watch_slot;
   SubmitOne(*engine, std::move(request), std::move(sink),
             [convert = std::move(convert), slot](Reply r) -> absl::StatusOr<Watched<T>> {
@@ -650,10 +664,7 @@ void Client::AsyncGetAndWatch(std::string_view path, WatchCallback on_event,
                               Callback<Watched<GetResult>> done) {
   StartWatchedRead<GetResult>(engine_, OpKind::kGet, WatchKind::kData, "get_and_watch", path,
                               std::move(on_event), {std::move(done), false},
-                              [path = std::string(path)](Reply r) -> absl::StatusOr<GetResult> {
-                                if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGet, path);
-                                return GetResult{std::move(r.data), r.stat.value_or(Stat{})};
-                              });
+                              GetConverter(std::string(path)));
 }
 
 absl::StatusOr<Watched<GetResult>> Client::GetAndWatch(std::string_view path,
@@ -661,28 +672,10 @@ absl::StatusOr<Watched<GetResult>> Client::GetAndWatch(std::string_view path,
   return Blocking<Watched<GetResult>>(*engine_, "get_and_watch", path, [&](auto sink) {
     StartWatchedRead<GetResult>(engine_, OpKind::kGet, WatchKind::kData, "get_and_watch", path,
                                 std::move(on_event), std::move(sink),
-                                [path = std::string(path)](Reply r) -> absl::StatusOr<GetResult> {
-                                  if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGet, path);
-                                  return GetResult{std::move(r.data), r.stat.value_or(Stat{})};
-                                });
+                                GetConverter(std::string(path)));
   });
 }
 
-namespace {
-auto ExistsConverter(std::string path) {
-  return [path = std::move(path)](Reply r) -> absl::StatusOr<std::optional<Stat>> {
-    if (r.rc == ZooError::kNoNode) return std::optional<Stat>();
-    if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kExists, path);
-    return r.stat;
-  };
-}
-auto ChildrenConverter(std::string path) {
-  return [path = std::move(path)](Reply r) -> absl::StatusOr<ChildrenResult> {
-    if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGetChildren, path);
-    return ChildrenResult{std::move(r.children), r.stat.value_or(Stat{})};
-  };
-}
-}  // namespace
 
 void Client::AsyncExistsAndWatch(std::string_view path, WatchCallback on_event,
                                  Callback<Watched<std::optional<Stat>>> done) {
@@ -760,5 +753,95 @@ absl::Status Client::DeleteRecursive(std::string_view path) {
       "delete_recursive ", path, ": children kept appearing; gave up after ", kMaxRounds,
       " rounds"));
 }
+
+
+// --- internal access for recipes ---------------------------------------------------------------
+
+namespace internal {
+
+namespace {
+template <typename T>
+Sink<T> OnLoop(Callback<T> done) {
+  return Sink<T>{std::move(done), true};
+}
+Sink<std::monostate> OnLoop(StatusCallback done) {
+  return Sink<std::monostate>{FromStatusCallback(std::move(done)), true};
+}
+}  // namespace
+
+void ClientAccess::Create(Client& client, std::string_view path, std::string_view data,
+                          CreateOptions options, Callback<CreateResult> done) {
+  StartCreate(client.engine_, path, data, std::move(options), OnLoop(std::move(done)));
+}
+void ClientAccess::Delete(Client& client, std::string_view path,
+                          std::optional<int32_t> expected_version, StatusCallback done) {
+  StartDelete(client.engine_, path, expected_version, OnLoop(std::move(done)));
+}
+void ClientAccess::Exists(Client& client, std::string_view path,
+                          Callback<std::optional<Stat>> done) {
+  StartExists(client.engine_, path, OnLoop(std::move(done)));
+}
+void ClientAccess::Get(Client& client, std::string_view path, Callback<GetResult> done) {
+  StartGet(client.engine_, path, OnLoop(std::move(done)));
+}
+void ClientAccess::Set(Client& client, std::string_view path, std::string_view data,
+                       std::optional<int32_t> expected_version, Callback<Stat> done) {
+  StartSet(client.engine_, path, data, expected_version, OnLoop(std::move(done)));
+}
+void ClientAccess::GetChildren(Client& client, std::string_view path,
+                               Callback<ChildrenResult> done) {
+  StartGetChildren(client.engine_, path, OnLoop(std::move(done)));
+}
+void ClientAccess::Multi(Client& client, std::vector<Op> ops, Callback<MultiResult> done) {
+  StartMulti(client.engine_, std::move(ops), OnLoop(std::move(done)));
+}
+void ClientAccess::ExistsAndWatch(Client& client, std::string_view path, WatchCallback on_event,
+                                  Callback<Watched<std::optional<Stat>>> done) {
+  StartWatchedRead<std::optional<Stat>>(client.engine_, OpKind::kExists, WatchKind::kData,
+                                        "exists_and_watch", path, std::move(on_event),
+                                        OnLoop(std::move(done)), ExistsConverter(std::string(path)),
+                                        /*events_on_loop=*/true);
+}
+void ClientAccess::GetAndWatch(Client& client, std::string_view path, WatchCallback on_event,
+                               Callback<Watched<GetResult>> done) {
+  StartWatchedRead<GetResult>(client.engine_, OpKind::kGet, WatchKind::kData, "get_and_watch",
+                              path, std::move(on_event), OnLoop(std::move(done)),
+                              GetConverter(std::string(path)), /*events_on_loop=*/true);
+}
+void ClientAccess::GetChildrenAndWatch(Client& client, std::string_view path,
+                                       WatchCallback on_event,
+                                       Callback<Watched<ChildrenResult>> done) {
+  StartWatchedRead<ChildrenResult>(client.engine_, OpKind::kGetChildren, WatchKind::kChild,
+                                   "get_children_and_watch", path, std::move(on_event),
+                                   OnLoop(std::move(done)), ChildrenConverter(std::string(path)),
+                                   /*events_on_loop=*/true);
+}
+ClientAccess::Listener ClientAccess::NewListener() {
+  auto slot = std::make_shared<CallbackSlot>(CallbackSlot::Callback(WatchCallback()), nullptr);
+  return Listener{Watch(slot), slot};
+}
+bool ClientAccess::RunListener(const std::shared_ptr<CallbackSlot>& slot,
+                               absl::FunctionRef<void()> fn) {
+  return slot->Run(fn);
+}
+bool ClientAccess::RunOnLoop(Client& client, LoopTask task) {
+  return client.engine_->TryPost(std::move(task));
+}
+void ClientAccess::DeliverToUser(Client& client, LoopTask task) {
+  client.engine_->Deliver(std::move(task));
+}
+bool ClientAccess::OnLoopThread(const Client& client) { return client.engine_->OnLoopThread(); }
+void ClientAccess::RunAfter(Client& client, std::chrono::milliseconds delay, LoopTask task) {
+  client.engine_->RunAt(absl::Now() + absl::FromChrono(delay), std::move(task));
+}
+uint64_t ClientAccess::AddSessionListener(Client& client,
+                                          std::function<void(const SessionEvent&)> listener) {
+  return client.engine_->AddLoopSessionListener(std::move(listener));
+}
+void ClientAccess::RemoveSessionListener(Client& client, uint64_t id) {
+  client.engine_->RemoveLoopSessionListener(id);
+}
+
+}  // namespace internal
 
 }  // namespace zk

@@ -6,7 +6,7 @@ namespace zk::internal {
 
 // Shared with the thread, so that a detached thread (destroyed from its own task) keeps it.
 struct Dispatcher::State {
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<Task> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
 };
@@ -17,7 +17,7 @@ Dispatcher::Dispatcher() : state_(std::make_shared<State>()) {
 
 Dispatcher::~Dispatcher() {
   {
-    absl::MutexLock lock(&state_->mu);
+    MutexLock lock(&state_->mu);
     state_->stopping = true;
   }
   if (OnDispatcherThread()) {
@@ -29,7 +29,7 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::Post(std::vector<Task> tasks) {
   if (tasks.empty()) return;
-  absl::MutexLock lock(&state_->mu);
+  MutexLock lock(&state_->mu);
   if (state_->queue.empty()) {
     state_->queue = std::move(tasks);
   } else {
@@ -41,10 +41,10 @@ void Dispatcher::Run(std::shared_ptr<State> state) {
   std::vector<Task> batch;
   while (true) {
     {
-      absl::MutexLock lock(&state->mu);
-      state->mu.Await(absl::Condition(
-          +[](State* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->queue.empty() || s->stopping; },
-          state.get()));
+      MutexLock lock(&state->mu);
+      state->mu.Await([s = state.get()]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return !s->queue.empty() || s->stopping;
+      });
       if (state->queue.empty()) return;  // stopping, and everything ran
       batch.swap(state->queue);
     }

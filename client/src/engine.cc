@@ -155,9 +155,9 @@ ZooLogLevel ToCLevel(LogLevel level) { return static_cast<ZooLogLevel>(static_ca
 // The C library's log level is process-global: raise it to the most verbose level any client
 // asked for; each client filters to its own level.
 void RaiseGlobalLogLevel(LogLevel level) {
-  static absl::Mutex mu(absl::kConstInit);
+  static Mutex mu;
   static int current = 0;
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   if (static_cast<int>(level) > current) {
     current = static_cast<int>(level);
     zoo_set_debug_level(ToCLevel(level));
@@ -316,7 +316,7 @@ bool Engine::TryPost(Task&& task) {
     return true;
   }
   {
-    absl::MutexLock lock(&queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (loop_ended_) return false;
     queue_.push_back(std::move(task));
   }
@@ -520,6 +520,8 @@ void Engine::Complete(Entry& entry, Reply reply) {
   r.done = nullptr;
 }
 
+void Engine::RunAt(absl::Time when, Task task) { timers_.emplace(when, std::move(task)); }
+
 void Engine::Deliver(Task task) {
   // Off the loop thread only after the loop has ended: then run it right here.
   if (!OnLoopThread() || dispatcher_ == nullptr) {
@@ -601,6 +603,11 @@ void Engine::RunTimers() {
       Complete(taken, std::move(reply));
     }
   }
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    Task task = std::move(timers_.begin()->second);
+    timers_.erase(timers_.begin());
+    std::move(task)();
+  }
   if (loss_deadline_ && *loss_deadline_ <= now) {
     loss_deadline_.reset();
     DeclareLost(absl::UnavailableError(StrCat(
@@ -613,7 +620,7 @@ void Engine::RunTimers() {
 
 void Engine::SetConnected(bool connected) {
   loop_connected_ = connected;
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   connected_ = connected;
 }
 
@@ -634,7 +641,7 @@ void Engine::OnSessionEvent(int state) {
     loss_deadline_.reset();
     loop_session_id_ = new_id;
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       session_id_ = new_id;
       session_password_.assign(id != nullptr ? id->passwd : "", id != nullptr ? 16 : 0);
       negotiated_timeout_ = absl::Milliseconds(zoo_recv_timeout(zh_));
@@ -648,7 +655,7 @@ void Engine::OnSessionEvent(int state) {
     SetConnected(false);
     absl::Duration timeout;
     {
-      absl::MutexLock lock(&state_mu_);
+      MutexLock lock(&state_mu_);
       state_ = SessionState::kSuspended;
       timeout = negotiated_timeout_;
     }
@@ -670,7 +677,7 @@ void Engine::DeclareLost(absl::Status reason) {
   loss_deadline_.reset();
   SetConnected(false);
   {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     state_ = SessionState::kLost;
   }
   EndAllWatches(reason);
@@ -699,7 +706,7 @@ void Engine::Emit(SessionEvent event) {
   for (auto& [id, listener] : std::vector(loop_listeners_)) listener(event);
   std::vector<std::shared_ptr<CallbackSlot>> subscribers;
   {
-    absl::MutexLock lock(&subscribers_mu_);
+    MutexLock lock(&subscribers_mu_);
     std::erase_if(subscribers_, [](const auto& slot) { return slot->cancelled(); });
     subscribers = subscribers_;
   }
@@ -710,7 +717,7 @@ void Engine::Emit(SessionEvent event) {
 
 Subscription Engine::SubscribeSessionEvents(SessionCallback callback) {
   auto slot = std::make_shared<CallbackSlot>(CallbackSlot::Callback(std::move(callback)), nullptr);
-  absl::MutexLock lock(&subscribers_mu_);
+  MutexLock lock(&subscribers_mu_);
   subscribers_.push_back(slot);
   return Subscription(slot);
 }
@@ -731,11 +738,9 @@ absl::Status Engine::WaitUntilConnected(absl::Duration timeout) {
         "wait_until_connected: called on the client's event-loop thread (an inline callback); "
         "it would deadlock");
   }
-  absl::MutexLock lock(&state_mu_);
-  const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_) {
-    return connected_ || closed_;
-  };
-  if (!state_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
+  MutexLock lock(&state_mu_);
+  const auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return connected_ || closed_; };
+  if (!state_mu_.AwaitWithTimeout(ready, timeout)) {
     return absl::DeadlineExceededError(StrCat(
         "wait_until_connected ", options_.connect_string, ": not connected within ",
         absl::FormatDuration(timeout)));
@@ -745,27 +750,27 @@ absl::Status Engine::WaitUntilConnected(absl::Duration timeout) {
 }
 
 int64_t Engine::session_id() const {
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   return session_id_;
 }
 
 std::string Engine::session_password() const {
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   return session_password_;
 }
 
 absl::Duration Engine::negotiated_session_timeout() const {
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   return negotiated_timeout_;
 }
 
 SessionState Engine::state() const {
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   return state_;
 }
 
 bool Engine::closed() const {
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   return closed_;
 }
 
@@ -898,7 +903,7 @@ void Engine::OnLog(const char* message) {
 void Engine::RunQueuedWork() {
   std::vector<Task> batch;
   {
-    absl::MutexLock lock(&queue_mu_);
+    MutexLock lock(&queue_mu_);
     batch.swap(queue_);
   }
   // Cork a burst so that its requests leave in full segments; never a single request.
@@ -927,6 +932,7 @@ void Engine::Loop() {
     absl::Time wake = absl::InfiniteFuture();
     if (!deadlines_.empty()) wake = std::min(wake, deadlines_.top().first);
     if (loss_deadline_) wake = std::min(wake, *loss_deadline_);
+    if (!timers_.empty()) wake = std::min(wake, timers_.begin()->first);
     int fd = -1;
     int interest = 0;
     const absl::Time now = absl::Now();
@@ -967,7 +973,7 @@ void Engine::Loop() {
     }
     sleeping_.store(true);
     {
-      absl::MutexLock lock(&queue_mu_);
+      MutexLock lock(&queue_mu_);
       if (!queue_.empty()) timeout_ms = 0;
     }
     if (!local_queue_.empty() || flush_parked_) timeout_ms = 0;
@@ -996,10 +1002,10 @@ void Engine::Loop() {
 
 void Engine::Shutdown() {
   {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     if (closed_) {
       if (OnLoopThread() || loop_done_) return;
-      state_mu_.Await(absl::Condition(&loop_done_));
+      state_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return loop_done_; });
       return;
     }
     closed_ = true;
@@ -1042,8 +1048,14 @@ void Engine::CloseOnLoop() {
   }
   entries_.clear();
   EndAllWatches(cancelled);
+  // Timers belong to recipes waiting on something; let them see the closed client now.
+  while (!timers_.empty()) {
+    Task task = std::move(timers_.begin()->second);
+    timers_.erase(timers_.begin());
+    std::move(task)();
+  }
   {
-    absl::MutexLock lock(&state_mu_);
+    MutexLock lock(&state_mu_);
     state_ = SessionState::kClosed;
     connected_ = false;
   }
@@ -1051,7 +1063,7 @@ void Engine::CloseOnLoop() {
   // Later submissions run on their caller's thread and complete with Cancelled there.
   std::vector<Task> late;
   {
-    absl::MutexLock lock(&queue_mu_);
+    MutexLock lock(&queue_mu_);
     loop_ended_ = true;
     late.swap(queue_);
   }
@@ -1059,7 +1071,7 @@ void Engine::CloseOnLoop() {
   for (Task& task : local_queue_) std::move(task)();
   local_queue_.clear();
   FlushOutbox();
-  absl::MutexLock lock(&state_mu_);
+  MutexLock lock(&state_mu_);
   loop_done_ = true;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -23,7 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "zk/internal/sync.h"
 #include "absl/time/time.h"
 #include "callback_slot.h"
 #include "dispatcher.h"
@@ -121,6 +122,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   using LoopSessionListener = std::function<void(const SessionEvent&)>;
   uint64_t AddLoopSessionListener(LoopSessionListener listener);
   void RemoveLoopSessionListener(uint64_t id);
+  // Loop thread only: runs `task` on the loop thread at `when` (or during close, if earlier).
+  void RunAt(absl::Time when, Task task);
   // Loop thread only: queues `task` to run on the callback executor, in order with completions.
   // (After the loop has ended, from any thread: runs `task` at once.)
   void Deliver(Task task);
@@ -169,14 +172,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   const std::string hosts_;  // connect string with chroot
 
   // Submission queue, written by any thread.
-  absl::Mutex queue_mu_;
+  Mutex queue_mu_;
   std::vector<Task> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool loop_ended_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::atomic<bool> sleeping_{false};
   int wakeup_fd_ = -1;
 
   // Published state, read by any thread.
-  mutable absl::Mutex state_mu_;
+  mutable Mutex state_mu_;
   bool connected_ ABSL_GUARDED_BY(state_mu_) = false;
   bool closed_ ABSL_GUARDED_BY(state_mu_) = false;
   bool loop_done_ ABSL_GUARDED_BY(state_mu_) = false;
@@ -185,7 +188,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::string session_password_ ABSL_GUARDED_BY(state_mu_);
   absl::Duration negotiated_timeout_ ABSL_GUARDED_BY(state_mu_) = absl::ZeroDuration();
 
-  absl::Mutex subscribers_mu_;
+  Mutex subscribers_mu_;
   std::vector<std::shared_ptr<CallbackSlot>> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);
 
   std::unique_ptr<Dispatcher> dispatcher_;  // null with CallbackExecution::kInline
@@ -212,6 +215,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   using Deadline = std::pair<absl::Time, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   std::optional<absl::Time> loss_deadline_;  // suspended: declare lost at this time
+  std::multimap<absl::Time, Task> timers_;    // RunAt
   absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
   size_t watch_bytes_ = 0;
   std::vector<DigestCredential> digest_auth_;

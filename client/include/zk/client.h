@@ -48,6 +48,7 @@ namespace zk {
 
 namespace internal {
 class Engine;
+class ClientAccess;
 }
 
 // A completion callback: invoked exactly once with the result of an async operation.
@@ -222,6 +223,7 @@ class Client {
   absl::Status DeleteRecursive(std::string_view path);
 
  private:
+  friend class internal::ClientAccess;
   explicit Client(std::shared_ptr<internal::Engine> engine);
   std::shared_ptr<internal::Engine> engine_;
 };

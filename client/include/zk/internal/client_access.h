@@ -1,0 +1,77 @@
+// zkcpp — internal: what zkcpp's own recipes need of a Client beyond its public API. Not for
+// applications: names and behaviour may change without notice.
+//
+// Recipes run their internals as non-blocking continuations on the client's event-loop thread
+// (design.md §3): no thread hop per step, and no lock of their own needed for state that only
+// continuations touch. Every callback given here runs on the loop thread and must not block.
+
+#ifndef ZK_INTERNAL_CLIENT_ACCESS_H_
+#define ZK_INTERNAL_CLIENT_ACCESS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "zk/client.h"
+
+namespace zk::internal {
+
+using LoopTask = absl::AnyInvocable<void() &&>;
+
+class CallbackSlot;
+
+class ClientAccess {
+ public:
+  // A listener registration: `handle` goes to the user; RunListener(slot, fn) runs fn unless
+  // the handle was cancelled, with Watch's guarantee (not running once Cancel() returns).
+  struct Listener {
+    Watch handle;
+    std::shared_ptr<CallbackSlot> slot;
+  };
+  static Listener NewListener();
+  static bool RunListener(const std::shared_ptr<CallbackSlot>& slot, absl::FunctionRef<void()> fn);
+
+  // The Client::AsyncX operations, completing on the loop thread.
+  static void Create(Client& client, std::string_view path, std::string_view data,
+                     CreateOptions options, Callback<CreateResult> done);
+  static void Delete(Client& client, std::string_view path,
+                     std::optional<int32_t> expected_version, StatusCallback done);
+  static void Exists(Client& client, std::string_view path, Callback<std::optional<Stat>> done);
+  static void Get(Client& client, std::string_view path, Callback<GetResult> done);
+  static void Set(Client& client, std::string_view path, std::string_view data,
+                  std::optional<int32_t> expected_version, Callback<Stat> done);
+  static void GetChildren(Client& client, std::string_view path, Callback<ChildrenResult> done);
+  static void Multi(Client& client, std::vector<Op> ops, Callback<MultiResult> done);
+  // Watched reads whose watch callback also runs on the loop thread.
+  static void ExistsAndWatch(Client& client, std::string_view path, WatchCallback on_event,
+                             Callback<Watched<std::optional<Stat>>> done);
+  static void GetAndWatch(Client& client, std::string_view path, WatchCallback on_event,
+                          Callback<Watched<GetResult>> done);
+  static void GetChildrenAndWatch(Client& client, std::string_view path, WatchCallback on_event,
+                                  Callback<Watched<ChildrenResult>> done);
+
+  // Runs `task` on the loop thread; returns false (task dropped) if the client is closed.
+  static bool RunOnLoop(Client& client, LoopTask task);
+  // From the loop thread: runs `task` on the client's callback executor, in order with the
+  // completions and events delivered there.
+  static void DeliverToUser(Client& client, LoopTask task);
+  // Loop thread only: runs `task` on the loop thread after `delay` (at the latest when the
+  // client closes).
+  static void RunAfter(Client& client, std::chrono::milliseconds delay, LoopTask task);
+  // True on the client's event-loop thread.
+  static bool OnLoopThread(const Client& client);
+  // Loop thread only: session events, synchronously on the loop, before user subscribers see
+  // them. Returns an id for RemoveSessionListener.
+  static uint64_t AddSessionListener(Client& client,
+                                     std::function<void(const SessionEvent&)> listener);
+  static void RemoveSessionListener(Client& client, uint64_t id);
+};
+
+}  // namespace zk::internal
+
+#endif  // ZK_INTERNAL_CLIENT_ACCESS_H_
