@@ -1,0 +1,101 @@
+#include "testing/real_zookeeper.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "testing/net.h"
+
+namespace zk::testing {
+
+absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
+    RealZooKeeperOptions options) {
+  absl::Status last = absl::InternalError("start ZooKeeper: no attempt made");
+  for (int attempt = 0; attempt < std::max(1, options.start_attempts); ++attempt) {
+    absl::StatusOr<std::vector<int>> ports = PickFreeLoopbackPorts(1);
+    if (!ports.ok()) return ports.status();
+    absl::StatusOr<std::string> dir = MakeTempDir("zkcpp-real-zk-");
+    if (!dir.ok()) return dir.status();
+    const int port = (*ports)[0];
+    auto process = std::make_unique<ZooKeeperProcess>(
+        *dir, port, DefaultZooKeeperConfig(options.jvm, port), /*myid=*/0, options.jvm,
+        std::vector<std::string>{"standalone"});
+    last = process->Start();
+    if (last.ok()) {
+      return std::unique_ptr<RealZooKeeper>(new RealZooKeeper(*dir, std::move(process)));
+    }
+    const bool collision = process->LogShowsBindCollision();
+    process.reset();
+    RemoveTempDir(*dir);
+    // Only a port taken by someone else is worth another try; anything else would repeat.
+    if (!collision) break;
+  }
+  return last;
+}
+
+RealZooKeeper::RealZooKeeper(std::string directory, std::unique_ptr<ZooKeeperProcess> process)
+    : directory_(std::move(directory)), process_(std::move(process)) {}
+
+RealZooKeeper::~RealZooKeeper() {
+  {
+    absl::MutexLock lock(&mutex_);
+    (void)process_->Kill();
+  }
+  RemoveTempDir(directory_);
+}
+
+std::string RealZooKeeper::connect_string() const {
+  // The port and directory never change: no lock needed, but keep the analysis happy.
+  absl::MutexLock lock(&mutex_);
+  return process_->host_port();
+}
+
+int RealZooKeeper::port() const {
+  absl::MutexLock lock(&mutex_);
+  return process_->client_port();
+}
+
+std::string RealZooKeeper::directory() const { return directory_; }
+
+pid_t RealZooKeeper::pid() const {
+  absl::MutexLock lock(&mutex_);
+  return process_->pid();
+}
+
+bool RealZooKeeper::running() const {
+  absl::MutexLock lock(&mutex_);
+  return process_->running();
+}
+
+absl::Status RealZooKeeper::Stop() {
+  absl::MutexLock lock(&mutex_);
+  return process_->Stop();
+}
+
+absl::Status RealZooKeeper::Kill() {
+  absl::MutexLock lock(&mutex_);
+  return process_->Kill();
+}
+
+absl::Status RealZooKeeper::Restart() {
+  absl::MutexLock lock(&mutex_);
+  if (process_->running()) (void)process_->Kill();
+  return process_->Start();
+}
+
+absl::Status RealZooKeeper::Pause() {
+  absl::MutexLock lock(&mutex_);
+  return process_->Pause();
+}
+
+absl::Status RealZooKeeper::Resume() {
+  absl::MutexLock lock(&mutex_);
+  return process_->Resume();
+}
+
+std::string RealZooKeeper::LogTail(size_t max_bytes) const {
+  absl::MutexLock lock(&mutex_);
+  return process_->LogTail(max_bytes);
+}
+
+}  // namespace zk::testing
