@@ -59,6 +59,10 @@ void Finish(const void* data, int rc, const std::function<void(Reply&)>& fill) {
 
 void OnVoid(int rc, const void* data) { Finish(data, rc, [](Reply&) {}); }
 
+// For requests nobody waits for. The C library asserts on a reply whose completion is null, so
+// fire-and-forget requests still need one.
+void IgnoreReply(int rc, const void* data) {}
+
 void OnStat(int rc, const ::Stat* stat, const void* data) {
   Finish(data, rc, [&](Reply& r) { r.stat = ToStat(stat); });
 }
@@ -287,10 +291,11 @@ absl::Status Engine::OpenHandle() {
   // Credentials are queued now and sent right after the handshake, before any request.
   for (const DigestCredential& credential : digest_auth_) {
     const std::string cert = StrCat(credential.user, ":", credential.password);
-    zoo_add_auth(zh_, "digest", cert.data(), static_cast<int>(cert.size()), nullptr, nullptr);
+    zoo_add_auth(zh_, "digest", cert.data(), static_cast<int>(cert.size()), &IgnoreReply,
+                 nullptr);
   }
   for (const auto& [scheme, cert] : extra_auth_) {
-    zoo_add_auth(zh_, scheme.c_str(), cert.data(), static_cast<int>(cert.size()), nullptr,
+    zoo_add_auth(zh_, scheme.c_str(), cert.data(), static_cast<int>(cert.size()), &IgnoreReply,
                  nullptr);
   }
   fd_ = -1;
@@ -855,7 +860,10 @@ void Engine::DetachSlot(const std::string& path, WatchKind kind, const CallbackS
     // (removeWatches, op 18) also removes the server-side watch.
     zoo_aremove_all_watches(zh_, path.c_str(),
                             kind == WatchKind::kChild ? ZWATCHTYPE_CHILD : ZWATCHTYPE_DATA, 0,
-                            nullptr, nullptr);
+                            // zookeeper.h 3.8 types this parameter as a pointer to a function
+                            // pointer, but the library stores and calls it as the function
+                            // pointer itself.
+                            reinterpret_cast<void_completion_t*>(&IgnoreReply), nullptr);
   }
 }
 
@@ -906,8 +914,9 @@ void Engine::RunQueuedWork() {
     MutexLock lock(&queue_mu_);
     batch.swap(queue_);
   }
-  // Cork a burst so that its requests leave in full segments; never a single request.
-  const bool cork = batch.size() > 1 && loop_connected_ && fd_ >= 0;
+  // Cork a burst so that its requests leave in full segments; never a single request. A burst
+  // includes what inline callbacks submitted during the last zookeeper_process.
+  const bool cork = batch.size() + local_queue_.size() > 1 && loop_connected_ && fd_ >= 0;
   int on = 1;
   if (cork) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
   for (Task& task : batch) std::move(task)();

@@ -279,16 +279,25 @@ absl::Status ForceExpireSession(std::string_view host_port, int64_t session_id,
   options.session_id = session_id;
   options.password = std::string(password);
   // Resuming needs no zxid: lastZxidSeen 0 is never ahead of the server.
-  absl::StatusOr<std::unique_ptr<RawSession>> hijack = RawSession::Connect(host_port, options);
-  if (!hijack.ok()) {
-    return absl::Status(hijack.status().code(),
-                        absl::StrCat("force expire: ", hijack.status().message()));
+  // The session's own client reconnects as soon as our resume kicks it off, and its resume in
+  // turn kicks ours off (protocol.md §2, rule 6): retry until our closeSession gets through.
+  constexpr int kAttempts = 50;
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<std::unique_ptr<RawSession>> hijack = RawSession::Connect(host_port, options);
+    if (!hijack.ok()) {
+      // Gone already: an earlier attempt's closeSession went through before its reply was lost.
+      if (attempt > 0 && absl::IsAborted(hijack.status())) return absl::OkStatus();
+      last = hijack.status();
+      if (absl::IsUnavailable(last)) continue;
+      break;
+    }
+    absl::Status closed = (*hijack)->CloseSession();
+    if (closed.ok()) return absl::OkStatus();
+    last = closed;
+    if (!absl::IsUnavailable(last)) break;
   }
-  absl::Status closed = (*hijack)->CloseSession();
-  if (!closed.ok()) {
-    return absl::Status(closed.code(), absl::StrCat("force expire: ", closed.message()));
-  }
-  return absl::OkStatus();
+  return absl::Status(last.code(), absl::StrCat("force expire: ", last.message()));
 }
 
 }  // namespace zk::testing
