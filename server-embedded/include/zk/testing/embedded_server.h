@@ -1,0 +1,170 @@
+// zk/testing/embedded_server.h: an in-process, wire-compatible ZooKeeper 3.8
+// server for tests.
+//
+// EmbeddedServer speaks the ZooKeeper client protocol on 127.0.0.1 so that any
+// client (zkcpp, libzookeeper, the Java client, kazoo) can talk to it. It keeps
+// its tree, sessions and zxid in memory, starts in about a millisecond, and
+// offers deterministic fault injection: expire a session, drop connections,
+// pause, delay replies, stop/restart, kill/revive ensemble members, read-only
+// mode. It depends on Abseil and the C++ standard library only.
+//
+// Example:
+//
+//   auto server = zk::testing::EmbeddedServer::Start({.tick_time = 100ms});
+//   if (!server.ok()) return server.status();
+//   std::string hosts = (*server)->connect_string();  // "127.0.0.1:40123"
+//   ... connect a client, create an ephemeral ...
+//   (*server)->ExpireSession((*server)->ListSessions().front());
+//
+// One loop thread serves every member; all public methods are thread-safe and
+// take effect before they return. Called from inside a hook (on the loop
+// thread), the fault-injection and setter methods take effect right after the
+// current request instead, and return OK.
+
+#ifndef ZK_TESTING_EMBEDDED_SERVER_H_
+#define ZK_TESTING_EMBEDDED_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace zk::testing {
+
+// Configures an EmbeddedServer.
+struct EmbeddedServerOptions {
+  // Sets the port of member 0; 0 picks a free port on 127.0.0.1. Further
+  // members always pick free ports.
+  int port = 0;
+  // Sets the tick: session expiry is bucketed by it.
+  std::chrono::milliseconds tick_time{500};
+  // Sets the lower clamp of negotiated session timeouts (default 2 x tick).
+  std::optional<std::chrono::milliseconds> min_session_timeout;
+  // Sets the upper clamp of negotiated session timeouts (default 20 x tick).
+  std::optional<std::chrono::milliseconds> max_session_timeout;
+  // Sets the number of members (distinct ports) serving one shared tree.
+  int members = 1;
+  // Enables TTL nodes (zookeeper.extendedTypesEnabled).
+  bool extended_types = true;
+  // Sets the super user's digest id, "super:<base64 sha1>"; e.g.
+  // "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" for the password "test".
+  std::optional<std::string> super_digest;
+  // Sets how often empty containers and expired TTL nodes are reaped.
+  std::chrono::milliseconds container_check_interval{100};
+};
+
+// Describes one request as the server received it (for SetRequestHook).
+struct RequestInfo {
+  int64_t session_id = 0;
+  // ZooKeeper's opcode name: "create", "getData", "multi", "ping", ...
+  std::string op;
+  std::string path;
+};
+
+// Describes one watch notification the server sent (for SetEventHook).
+struct EventInfo {
+  int64_t session_id = 0;
+  // 1 NodeCreated, 2 NodeDeleted, 3 NodeDataChanged, 4 NodeChildrenChanged.
+  int type = 0;
+  std::string path;
+};
+
+// Runs an in-process ZooKeeper 3.8 server (optionally an emulated ensemble of
+// members over one tree) on 127.0.0.1.
+//
+// Thread-safe: every method may be called from any thread, including from
+// inside the hooks (which run on the server's loop thread; see above).
+class EmbeddedServer {
+ public:
+  // Starts a server listening on 127.0.0.1.
+  // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
+  // bound.
+  static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
+      EmbeddedServerOptions options = {});
+
+  // Stops the server and closes every socket.
+  ~EmbeddedServer();
+
+  EmbeddedServer(const EmbeddedServer&) = delete;
+  EmbeddedServer& operator=(const EmbeddedServer&) = delete;
+
+  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all live members.
+  std::string connect_string() const;
+  // Returns "127.0.0.1:p" of one member (alive or not).
+  std::string member_connect_string(int member) const;
+  // Returns the port of one member.
+  int member_port(int member) const;
+
+  // Expires a session as the server does on timeout: its ephemerals are
+  // deleted (one txn), watches fire for other sessions, its connection
+  // closes without an event.
+  // Errors: NotFound if no such session.
+  absl::Status ExpireSession(int64_t session_id);
+  // Closes the TCP connection of a session; the session lives on.
+  void DropConnection(int64_t session_id);
+  // Closes every client connection; sessions live on.
+  void DropAllConnections();
+  // Stops answering: connections are accepted and read, but requests queue
+  // up unanswered until Resume(), which answers them in order. Sessions keep
+  // expiring meanwhile (as after SIGSTOP/SIGCONT of a real server).
+  void Pause();
+  void Resume();
+  // Delays every reply and notification by `delay` (0 turns it off).
+  void SetResponseDelay(std::chrono::milliseconds delay);
+  // Closes all listening sockets and connections, keeping tree, sessions and
+  // zxid. Errors: FailedPrecondition if already stopped.
+  absl::Status Stop();
+  // Listens again on the same ports (stopping first if running); sessions get
+  // a fresh full timeout. Errors: Unavailable if a port cannot be re-bound.
+  absl::Status Restart();
+  // Closes one member's listening socket and its connections.
+  // Errors: InvalidArgument for a bad member index; FailedPrecondition if the
+  // member is already dead.
+  absl::Status KillMember(int member);
+  // Re-opens a killed member on its port.
+  // Errors: InvalidArgument, FailedPrecondition, Unavailable.
+  absl::Status ReviveMember(int member);
+  // Switches read-only mode: writes get NOTREADONLY, the handshake answers
+  // readOnly = 1, and clients that did not ask for read-only are refused.
+  void SetReadOnly(bool read_only);
+  // Returns the ids of all live sessions.
+  std::vector<int64_t> ListSessions() const;
+  // Returns the session bound to the connection whose client-side local port
+  // is `client_port` (a client's getsockname()), or 0.
+  int64_t SessionOfClientPort(int client_port) const;
+  // Returns the server's last zxid.
+  int64_t last_zxid() const;
+  // Returns false between Stop() and Restart().
+  bool running() const;
+
+  // Counts requests by op name and watch registrations/notifications.
+  struct Counters {
+    std::map<std::string, int64_t> requests_by_op;
+    int64_t watches_set = 0;
+    int64_t watches_fired = 0;
+  };
+  Counters counters() const;
+  // Installs a hook called on the loop thread for every request, before it
+  // is processed. Pass nullptr to remove it.
+  void SetRequestHook(std::function<void(const RequestInfo&)> hook);
+  // Installs a hook called on the loop thread for every watch notification
+  // sent. Pass nullptr to remove it.
+  void SetEventHook(std::function<void(const EventInfo&)> hook);
+
+  class Impl;
+
+ private:
+  explicit EmbeddedServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zk::testing
+
+#endif  // ZK_TESTING_EMBEDDED_SERVER_H_

@@ -1,0 +1,32 @@
+// ACL policy: digest ids, ACL validation (fixupACL) and permission checks.
+
+#ifndef ZK_SERVER_EMBEDDED_SRC_ACL_POLICY_H_
+#define ZK_SERVER_EMBEDDED_SRC_ACL_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "records.h"
+
+namespace zk::testing::internal {
+
+// Returns the digest id of "user:password": "user:" + base64(sha1(...)).
+std::string DigestId(std::string_view user_and_password);
+
+// Returns true if `ids` may perform `perm` on a node with `acls`. The id
+// ("super", "") bypasses every check; an empty ACL allows everything.
+bool CheckAcl(const std::vector<Acl>& acls, int32_t perm, const std::vector<Id>& ids);
+
+// Validates and normalises an ACL for create/setACL: removes duplicates,
+// expands "auth" entries to the connection's digest ids, rejects unknown
+// schemes and malformed ids. Returns false (INVALIDACL) on failure.
+bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, std::vector<Acl>* out);
+
+// Masks digest ids as "user:x" (for a getACL caller without ADMIN).
+std::vector<Acl> MaskDigests(std::vector<Acl> acls);
+
+}  // namespace zk::testing::internal
+
+#endif  // ZK_SERVER_EMBEDDED_SRC_ACL_POLICY_H_

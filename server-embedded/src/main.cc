@@ -1,0 +1,48 @@
+// zkcpp-server: runs an EmbeddedServer until SIGTERM or SIGINT.
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "zk/testing/embedded_server.h"
+
+ABSL_FLAG(int, port, 0, "client port of member 0 (0 picks a free port)");
+ABSL_FLAG(int, tick_time_ms, 500, "tick time in milliseconds");
+ABSL_FLAG(int, min_session_timeout_ms, 0, "minimum session timeout (0: 2 x tick)");
+ABSL_FLAG(int, max_session_timeout_ms, 0, "maximum session timeout (0: 20 x tick)");
+ABSL_FLAG(int, members, 1, "number of emulated ensemble members");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
+  absl::ParseCommandLine(argc, argv);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before the loop thread starts
+
+  zk::testing::EmbeddedServerOptions options;
+  options.port = absl::GetFlag(FLAGS_port);
+  options.tick_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_tick_time_ms));
+  if (int ms = absl::GetFlag(FLAGS_min_session_timeout_ms); ms > 0) {
+    options.min_session_timeout = std::chrono::milliseconds(ms);
+  }
+  if (int ms = absl::GetFlag(FLAGS_max_session_timeout_ms); ms > 0) {
+    options.max_session_timeout = std::chrono::milliseconds(ms);
+  }
+  options.members = absl::GetFlag(FLAGS_members);
+  auto server = zk::testing::EmbeddedServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", (*server)->connect_string().c_str());
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return 0;
+}

@@ -1,0 +1,16 @@
+// Sha1: the SHA-1 digest, needed for ZooKeeper's digest authentication ids.
+
+#ifndef ZK_SERVER_EMBEDDED_SRC_SHA1_H_
+#define ZK_SERVER_EMBEDDED_SRC_SHA1_H_
+
+#include <string>
+#include <string_view>
+
+namespace zk::testing::internal {
+
+// Returns the 20-byte SHA-1 digest of `input`.
+std::string Sha1(std::string_view input);
+
+}  // namespace zk::testing::internal
+
+#endif  // ZK_SERVER_EMBEDDED_SRC_SHA1_H_

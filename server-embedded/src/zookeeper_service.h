@@ -1,0 +1,162 @@
+// ZooKeeperService: the protocol state machine of the embedded server. It
+// turns decoded client packets into replies, notifications and connection
+// closes, independent of sockets (the network layer feeds it frames).
+
+#ifndef ZK_SERVER_EMBEDDED_SRC_ZOOKEEPER_SERVICE_H_
+#define ZK_SERVER_EMBEDDED_SRC_ZOOKEEPER_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "data_tree.h"
+#include "jute_writer.h"
+#include "request_decoder.h"
+#include "session_tracker.h"
+#include "watch_manager.h"
+#include "zk/testing/embedded_server.h"
+
+namespace zk::testing::internal {
+
+// Receives what the service wants done with connections.
+class ConnectionSink {
+ public:
+  virtual ~ConnectionSink() = default;
+  // Queues a framed packet for a connection.
+  virtual void Send(uint64_t connection, std::string frame) = 0;
+  // Closes a connection once its queued packets are written. The sink must
+  // call ZooKeeperService::OnDisconnect later, never from inside Close().
+  virtual void Close(uint64_t connection) = 0;
+};
+
+// Configures a ZooKeeperService.
+struct ServiceOptions {
+  int64_t tick_ms = 500;
+  int32_t min_session_timeout_ms = 1000;
+  int32_t max_session_timeout_ms = 10000;
+  bool extended_types = true;
+  // The digest id ("super:<base64 sha1>") that grants the super user.
+  std::optional<std::string> super_digest;
+};
+
+// Holds what the service knows about one connection.
+struct ConnectionState {
+  std::string ip;
+  int port = 0;
+  int member = 0;
+  bool handshaken = false;
+  bool old_client = false;
+  bool closing = false;
+  int64_t session_id = 0;
+  std::vector<Id> ids;
+  int64_t packets_received = 0;
+  int64_t packets_sent = 0;
+  int64_t established_ms = 0;
+  int64_t last_zxid = 0;
+  int32_t last_xid = 0;
+  std::string last_op = "NA";
+};
+
+// Implements ZooKeeper 3.8 server semantics over a DataTree, a WatchManager
+// and a SessionTracker.
+//
+// Thread-compatible: every call must come from one thread (the server loop)
+// or be otherwise serialized.
+class ZooKeeperService {
+ public:
+  ZooKeeperService(ServiceOptions options, ConnectionSink* sink);
+
+  // Registers a new TCP connection.
+  void OnConnect(uint64_t connection, std::string ip, int port, int member, int64_t now_ms);
+  // Handles one frame body from a connection.
+  void OnFrame(uint64_t connection, std::string_view body, int64_t now_ms);
+  // Forgets a closed connection: its watches go, its session stays.
+  void OnDisconnect(uint64_t connection);
+
+  // Expires the sessions whose deadline has passed.
+  void ExpireSessions(int64_t now_ms);
+  // Deletes empty used containers and expired TTL nodes.
+  void ReapContainers(int64_t wall_ms);
+  // Expires a session now. Errors: NotFound if there is no such session.
+  absl::Status ExpireSession(int64_t session_id);
+  // Returns the connection bound to a session, or 0.
+  uint64_t ConnectionOf(int64_t session_id) const;
+  // Gives every session a fresh full timeout (after a restart).
+  void TouchAllSessions(int64_t now_ms);
+  void SetReadOnly(bool read_only) { read_only_ = read_only; }
+  bool read_only() const { return read_only_; }
+
+  void SetRequestHook(std::function<void(const RequestInfo&)> hook) {
+    request_hook_ = std::move(hook);
+  }
+  void SetEventHook(std::function<void(const EventInfo&)> hook) { event_hook_ = std::move(hook); }
+
+  const EmbeddedServer::Counters& counters() const { return counters_; }
+  const DataTree& tree() const { return tree_; }
+  const WatchManager& watches() const { return watches_; }
+  const SessionTracker& sessions() const { return sessions_; }
+  const std::unordered_map<uint64_t, ConnectionState>& connections() const {
+    return connections_;
+  }
+  const ServiceOptions& options() const { return options_; }
+  int64_t zxid() const { return zxid_; }
+  int64_t packets_received() const { return packets_received_; }
+  int64_t packets_sent() const { return packets_sent_; }
+
+ private:
+  void HandleConnect(uint64_t connection, ConnectionState& state, std::string_view body,
+                     int64_t now_ms);
+  void HandleRequest(uint64_t connection, ConnectionState& state, const Request& request,
+                     int64_t now_ms);
+
+  // Applies one write inside the open tree transaction; returns an error code.
+  int32_t ApplyCreate(const Request& request, ConnectionState& state, int64_t zxid,
+                      int64_t time_ms, std::string* created_path);
+  int32_t ApplyDelete(const Request& request, ConnectionState& state, int64_t zxid);
+  int32_t ApplySetData(const Request& request, ConnectionState& state, int64_t zxid,
+                       int64_t time_ms);
+  int32_t ApplySetAcl(const Request& request, ConnectionState& state);
+  int32_t ApplyCheck(const Request& request, ConnectionState& state);
+  void WriteMulti(const Request& request, ConnectionState& state, int64_t time_ms,
+                  JuteWriter& body);
+  void WriteMultiRead(const Request& request, ConnectionState& state, JuteWriter& body);
+  void HandleSetWatches(uint64_t connection, const Request& request);
+
+  // Commits the tree transaction and sends the notifications it causes.
+  void CommitAndNotify();
+  void Notify(uint64_t connection, int32_t type, const std::string& path);
+  // Deletes a session's ephemerals in one txn and removes the session.
+  void CloseSessionTxn(int64_t session_id);
+
+  void SendFrame(uint64_t connection, std::string frame);
+  // Sends ReplyHeader + body (the body only when err == 0).
+  void Reply(uint64_t connection, int32_t xid, int64_t zxid, int32_t err,
+             JuteWriter* body = nullptr);
+  void CloseConnection(uint64_t connection);
+  bool Allowed(const Node& node, int32_t perm, const ConnectionState& state) const;
+  int64_t NextZxid() { return ++zxid_; }
+
+  ServiceOptions options_;
+  ConnectionSink* sink_;
+  DataTree tree_;
+  WatchManager watches_;
+  SessionTracker sessions_;
+  std::unordered_map<uint64_t, ConnectionState> connections_;
+  int64_t zxid_ = 0;
+  bool read_only_ = false;
+  int64_t packets_received_ = 0;
+  int64_t packets_sent_ = 0;
+  EmbeddedServer::Counters counters_;
+  std::function<void(const RequestInfo&)> request_hook_;
+  std::function<void(const EventInfo&)> event_hook_;
+};
+
+}  // namespace zk::testing::internal
+
+#endif  // ZK_SERVER_EMBEDDED_SRC_ZOOKEEPER_SERVICE_H_

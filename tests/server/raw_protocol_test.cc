@@ -1,0 +1,420 @@
+// Byte-level tests of the embedded server with a hand-rolled wire client:
+// handshake variants, exact reply encodings, robustness against bad input,
+// ops the C library cannot send, and four-letter words.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "raw_client.h"
+#include "test_util.h"
+#include "zk/testing/embedded_server.h"
+
+namespace zk::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Header {
+  int32_t xid;
+  int64_t zxid;
+  int32_t err;
+};
+
+Header ReadHeader(Cursor& cursor) {
+  Header header;
+  header.xid = cursor.Int();
+  header.zxid = cursor.Long();
+  header.err = cursor.Int();
+  return header;
+}
+
+Bytes Create(const std::string& path, int32_t flags = 0) {
+  Bytes body;
+  body.Str(path).Str("").Int(1).Int(31).Str("world").Str("anyone").Int(flags);
+  return body;
+}
+
+class RawProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = EmbeddedServer::Start({.tick_time = 100ms});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    port_ = server_->member_port(0);
+  }
+
+  // Connects and completes a handshake; returns the session id.
+  std::unique_ptr<RawClient> Session(int64_t* session_id = nullptr, int32_t timeout_ms = 2000) {
+    auto client = std::make_unique<RawClient>(port_);
+    std::optional<std::string> response = client->Handshake(timeout_ms);
+    EXPECT_TRUE(response.has_value());
+    if (response && session_id != nullptr) {
+      Cursor cursor(*response);
+      cursor.Int();
+      cursor.Int();
+      *session_id = cursor.Long();
+    }
+    return client;
+  }
+
+  std::unique_ptr<EmbeddedServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(RawProtocolTest, HandshakeWithAndWithoutReadOnlyByte) {
+  RawClient modern(port_);
+  std::optional<std::string> response = modern.Handshake(100);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->size(), 37u);
+  Cursor cursor(*response);
+  EXPECT_EQ(cursor.Int(), 0);
+  EXPECT_EQ(cursor.Int(), 200);  // clamped to 2 x tick
+  int64_t session_id = cursor.Long();
+  EXPECT_EQ(static_cast<uint64_t>(session_id) >> 56, 1u);
+  EXPECT_EQ(cursor.Str().size(), 16u);
+  EXPECT_FALSE(cursor.Bool());
+
+  RawClient old(port_);
+  response = old.Handshake(1000000, 0, std::string(16, '\0'), /*with_read_only_byte=*/false);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->size(), 36u);
+  Cursor old_cursor(*response);
+  old_cursor.Int();
+  EXPECT_EQ(old_cursor.Int(), 2000);  // clamped to 20 x tick
+  EXPECT_EQ(old_cursor.Long(), session_id + 1);
+}
+
+TEST_F(RawProtocolTest, InvalidResumeAndZxidFromTheFuture) {
+  RawClient bogus(port_);
+  std::optional<std::string> response = bogus.Handshake(2000, 0x0100000000000042LL);
+  ASSERT_TRUE(response.has_value());
+  Cursor cursor(*response);
+  EXPECT_EQ(cursor.Int(), 0);
+  EXPECT_EQ(cursor.Int(), 0);
+  EXPECT_EQ(cursor.Long(), 0);
+  EXPECT_EQ(cursor.Str(), std::string(16, '\0'));
+  EXPECT_TRUE(bogus.WaitClosed());
+
+  RawClient ahead(port_);
+  Bytes request;
+  request.Int(0).Long(1000000).Int(2000).Long(0).Str(std::string(16, '\0')).Bool(false);
+  ahead.Send(request.Framed());
+  EXPECT_FALSE(ahead.ReadFrame().has_value());
+  EXPECT_TRUE(server_->ListSessions().empty());
+}
+
+TEST_F(RawProtocolTest, SilentSessionExpiresByTick) {
+  int64_t session_id = 0;
+  auto client = Session(&session_id, 200);
+  auto alive = [&] {
+    auto sessions = server_->ListSessions();
+    return std::find(sessions.begin(), sessions.end(), session_id) != sessions.end();
+  };
+  ASSERT_TRUE(alive());
+  EXPECT_TRUE(WaitUntil([&] { return !alive(); }));
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(RawProtocolTest, ErrorRepliesAreHeaderOnlyAndNotificationsAreExact) {
+  auto watcher = Session();
+  auto writer = Session();
+  watcher->Request(1, 3, Bytes().Str("/n").Bool(true));  // exists(watch) on a missing node
+  std::optional<std::string> reply = watcher->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->size(), 16u);
+  Cursor cursor(*reply);
+  Header header = ReadHeader(cursor);
+  EXPECT_EQ(header.xid, 1);
+  EXPECT_EQ(header.err, -101);
+
+  writer->Request(1, 1, Create("/n"));
+  reply = writer->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor create_cursor(*reply);
+  header = ReadHeader(create_cursor);
+  EXPECT_EQ(header.err, 0);
+  EXPECT_EQ(create_cursor.Str(), "/n");
+
+  std::optional<std::string> event = watcher->ReadFrame();
+  ASSERT_TRUE(event.has_value());
+  Cursor event_cursor(*event);
+  header = ReadHeader(event_cursor);
+  EXPECT_EQ(header.xid, -1);
+  EXPECT_EQ(header.zxid, -1);
+  EXPECT_EQ(header.err, 0);
+  EXPECT_EQ(event_cursor.Int(), 1);  // NodeCreated
+  EXPECT_EQ(event_cursor.Int(), 3);  // SyncConnected
+  EXPECT_EQ(event_cursor.Str(), "/n");
+
+  watcher->Request(-2, 11);  // ping
+  reply = watcher->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor ping(*reply);
+  header = ReadHeader(ping);
+  EXPECT_EQ(header.xid, -2);
+  EXPECT_EQ(header.zxid, server_->last_zxid());
+}
+
+TEST_F(RawProtocolTest, MultiEncodingMatchesZooKeeper) {
+  auto client = Session();
+  Bytes ok;
+  ok.Int(15).Bool(false).Int(-1).Raw(Create("/m3").str());
+  ok.Int(19).Bool(false).Int(-1).Raw(Create("/m4", 4).str());
+  ok.Int(-1).Bool(true).Int(-1);
+  client->Request(1, 14, ok);
+  std::optional<std::string> reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor cursor(*reply);
+  Header header = ReadHeader(cursor);
+  EXPECT_EQ(header.err, 0);
+  EXPECT_EQ(cursor.Int(), 1);  // plain create answered as type 1
+  EXPECT_FALSE(cursor.Bool());
+  EXPECT_EQ(cursor.Int(), 0);
+  EXPECT_EQ(cursor.Str(), "/m3");
+  EXPECT_EQ(cursor.Int(), 15);  // container answered as create2
+  cursor.Bool();
+  cursor.Int();
+  EXPECT_EQ(cursor.Str(), "/m4");
+  int64_t czxid = cursor.Long();
+  EXPECT_EQ(czxid, header.zxid);
+  for (int i = 0; i < 60; i += 4) cursor.Int();  // rest of the Stat
+  EXPECT_EQ(cursor.Int(), -1);
+  EXPECT_TRUE(cursor.Bool());
+  EXPECT_EQ(cursor.Int(), -1);
+
+  Bytes failing;
+  failing.Int(1).Bool(false).Int(-1).Raw(Create("/m5").str());
+  failing.Int(1).Bool(false).Int(-1).Raw(Create("/m3").str());
+  failing.Int(2).Bool(false).Int(-1).Str("/m4").Int(-1);
+  failing.Int(-1).Bool(true).Int(-1);
+  int64_t zxid_before = server_->last_zxid();
+  client->Request(2, 14, failing);
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor failed(*reply);
+  header = ReadHeader(failed);
+  EXPECT_EQ(header.err, 0);
+  EXPECT_EQ(header.zxid, zxid_before + 1);
+  for (int expected : {0, -110, -2}) {
+    EXPECT_EQ(failed.Int(), -1);
+    EXPECT_FALSE(failed.Bool());
+    EXPECT_EQ(failed.Int(), expected);
+    EXPECT_EQ(failed.Int(), expected);
+  }
+  EXPECT_EQ(failed.Int(), -1);
+
+  client->Request(3, 14, Bytes().Int(-1).Bool(true).Int(-1));  // empty multi
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(server_->last_zxid(), zxid_before + 2);
+
+  Bytes read;
+  read.Int(4).Bool(false).Int(-1).Str("/m3").Bool(false);
+  read.Int(8).Bool(false).Int(-1).Str("/nope").Bool(false);
+  read.Int(-1).Bool(true).Int(-1);
+  client->Request(4, 22, read);
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor multi_read(*reply);
+  EXPECT_EQ(ReadHeader(multi_read).err, 0);
+  EXPECT_EQ(multi_read.Int(), 4);
+  multi_read.Bool();
+  EXPECT_EQ(multi_read.Int(), 0);
+  EXPECT_EQ(multi_read.Str(), "");
+  for (int i = 0; i < 68; i += 4) multi_read.Int();
+  EXPECT_EQ(multi_read.Int(), -1);
+  multi_read.Bool();
+  EXPECT_EQ(multi_read.Int(), -101);
+}
+
+TEST_F(RawProtocolTest, PersistentRecursiveWatchSkipsChildEvents) {
+  auto watcher = Session();
+  auto writer = Session();
+  writer->Request(1, 1, Create("/rw"));
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  watcher->Request(1, 106, Bytes().Str("/rw").Int(1));
+  std::optional<std::string> reply = watcher->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->size(), 20u);  // header + ErrorResponse{0}
+
+  int xid = 2;
+  auto write = [&](int type, const Bytes& body) {
+    writer->Request(xid++, type, body);
+    ASSERT_TRUE(writer->ReadFrame().has_value());
+  };
+  write(1, Create("/rw/a"));
+  write(5, Bytes().Str("/rw/a").Str("x").Int(-1));
+  write(1, Create("/rw/a/b"));
+  write(2, Bytes().Str("/rw/a/b").Int(-1));
+  watcher->Request(-2, 11);
+  std::vector<std::pair<int, std::string>> events;
+  while (true) {
+    std::optional<std::string> frame = watcher->ReadFrame();
+    ASSERT_TRUE(frame.has_value());
+    Cursor cursor(*frame);
+    Header header = ReadHeader(cursor);
+    if (header.xid == -2) break;
+    int type = cursor.Int();
+    cursor.Int();
+    events.emplace_back(type, cursor.Str());
+  }
+  EXPECT_EQ(events, (std::vector<std::pair<int, std::string>>{
+                        {1, "/rw/a"}, {3, "/rw/a"}, {1, "/rw/a/b"}, {2, "/rw/a/b"}}));
+}
+
+TEST_F(RawProtocolTest, SetWatchesFiresMissedEventsBeforeItsReply) {
+  auto writer = Session();
+  writer->Request(1, 1, Create("/sw"));
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  auto watcher = Session();
+  Bytes set_watches;
+  set_watches.Long(0);
+  set_watches.Int(2).Str("/sw").Str("/gone");  // data watches
+  set_watches.Int(1).Str("/sw");               // exist watches
+  set_watches.Int(0);                          // child watches
+  watcher->Request(-8, 101, set_watches);
+  std::vector<std::pair<int, std::string>> events;
+  while (true) {
+    std::optional<std::string> frame = watcher->ReadFrame();
+    ASSERT_TRUE(frame.has_value());
+    Cursor cursor(*frame);
+    Header header = ReadHeader(cursor);
+    if (header.xid == -8) break;
+    int type = cursor.Int();
+    cursor.Int();
+    events.emplace_back(type, cursor.Str());
+  }
+  EXPECT_EQ(events, (std::vector<std::pair<int, std::string>>{
+                        {3, "/sw"}, {2, "/gone"}, {1, "/sw"}}));
+}
+
+TEST_F(RawProtocolTest, WhoAmIEphemeralsAndChildCounts) {
+  int64_t session_id = 0;
+  auto client = Session(&session_id);
+  client->Request(-4, 100, Bytes().Int(0).Str("digest").Str("alice:pw"));
+  std::optional<std::string> reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor auth(*reply);
+  Header header = ReadHeader(auth);
+  EXPECT_EQ(header.xid, -4);
+  EXPECT_EQ(header.zxid, 0);
+  EXPECT_EQ(header.err, 0);
+
+  client->Request(1, 107);
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor who(*reply);
+  ReadHeader(who);
+  ASSERT_EQ(who.Int(), 2);
+  EXPECT_EQ(who.Str(), "ip");
+  EXPECT_EQ(who.Str(), "127.0.0.1");
+  EXPECT_EQ(who.Str(), "digest");
+  EXPECT_EQ(who.Str(), "alice");
+
+  int xid = 2;
+  for (const char* path : {"/eph", "/ephx"}) {
+    client->Request(xid++, 1, Create(path, 1));
+    ASSERT_TRUE(client->ReadFrame().has_value());
+  }
+  client->Request(xid++, 103, Bytes().Str("/eph"));
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor ephemerals(*reply);
+  ReadHeader(ephemerals);
+  EXPECT_EQ(ephemerals.Int(), 2);
+
+  client->Request(xid++, 104, Bytes().Str("/"));
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor count(*reply);
+  ReadHeader(count);
+  EXPECT_EQ(count.Int(), 5);  // zookeeper, quota, config, eph, ephx
+
+  client->Request(xid++, -11);  // closeSession
+  reply = client->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_TRUE(server_->ListSessions().empty());
+}
+
+TEST_F(RawProtocolTest, BadInputClosesOnlyThatConnection) {
+  auto good = Session();
+  {
+    RawClient oversized(port_);
+    oversized.Send(Bytes().Int(0x100000).str());
+    EXPECT_TRUE(oversized.WaitClosed());
+  }
+  {
+    RawClient negative(port_);
+    negative.Send(Bytes().Int(-5).str());
+    EXPECT_TRUE(negative.WaitClosed());
+  }
+  {
+    RawClient short_handshake(port_);
+    short_handshake.Send(Bytes().Int(1).Int(2).Framed());
+    EXPECT_TRUE(short_handshake.WaitClosed());
+  }
+  {
+    auto unknown = Session();
+    unknown->Request(7, 10);
+    std::optional<std::string> reply = unknown->ReadFrame();
+    ASSERT_TRUE(reply.has_value());
+    Cursor cursor(*reply);
+    EXPECT_EQ(ReadHeader(cursor).err, -6);
+    EXPECT_TRUE(unknown->WaitClosed());
+  }
+  {
+    auto truncated = Session();
+    truncated->Request(8, 1, Bytes().Str("/only-a-path"));
+    std::optional<std::string> reply = truncated->ReadFrame();
+    ASSERT_TRUE(reply.has_value());
+    Cursor cursor(*reply);
+    EXPECT_EQ(ReadHeader(cursor).err, -5);
+  }
+  good->Request(-2, 11);
+  EXPECT_TRUE(good->ReadFrame().has_value());
+}
+
+TEST_F(RawProtocolTest, PauseQueuesRequestsUntilResume) {
+  auto client = Session();
+  server_->Pause();
+  client->Request(1, 3, Bytes().Str("/").Bool(false));
+  client->Request(2, 3, Bytes().Str("/zookeeper").Bool(false));
+  RawClient late(port_);
+  Bytes handshake;
+  handshake.Int(0).Long(0).Int(2000).Long(0).Str(std::string(16, '\0')).Bool(false);
+  late.Send(handshake.Framed());
+  EXPECT_FALSE(client->ReadFrame(200).has_value());
+  server_->Resume();
+  for (int xid : {1, 2}) {
+    std::optional<std::string> reply = client->ReadFrame();
+    ASSERT_TRUE(reply.has_value());
+    Cursor cursor(*reply);
+    EXPECT_EQ(ReadHeader(cursor).xid, xid);
+  }
+  EXPECT_TRUE(late.ReadFrame().has_value());
+}
+
+TEST_F(RawProtocolTest, FourLetterWords) {
+  auto client = Session();
+  EXPECT_EQ(FourLetterWord(port_, "ruok"), "imok");
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "rw");
+  std::string srvr = FourLetterWord(port_, "srvr");
+  EXPECT_EQ(srvr.rfind("Zookeeper version: 3.8.0-", 0), 0u) << srvr;
+  EXPECT_NE(srvr.find("Mode: standalone\n"), std::string::npos);
+  EXPECT_NE(srvr.find("Node count: 4\n"), std::string::npos);
+  std::string envi = FourLetterWord(port_, "envi");
+  EXPECT_EQ(envi.rfind("Environment:\nzookeeper.version=3.8.0", 0), 0u) << envi;
+  EXPECT_EQ(FourLetterWord(port_, "wchs"), "0 connections watching 0 paths\nTotal watches:0\n");
+  EXPECT_NE(FourLetterWord(port_, "conf").find("tickTime=100\n"), std::string::npos);
+  EXPECT_NE(FourLetterWord(port_, "mntr").find("zk_znode_count\t4\n"), std::string::npos);
+  EXPECT_NE(FourLetterWord(port_, "stat").find("Clients:\n"), std::string::npos);
+  EXPECT_NE(FourLetterWord(port_, "cons").find("sid=0x"), std::string::npos);
+  EXPECT_NE(FourLetterWord(port_, "dump").find("SessionTracker dump:"), std::string::npos);
+  server_->SetReadOnly(true);
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+}
+
+}  // namespace
+}  // namespace zk::testing
