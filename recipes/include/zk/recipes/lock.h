@@ -1,0 +1,156 @@
+// zkcpp recipes — a distributed lock on ephemeral-sequential nodes.
+//
+// Overview. Every contender creates "<path>/_c_<uuid>-lock-<seq>" and holds the lock while its
+// node is the lowest. A waiter watches only its predecessor, so a release wakes exactly one
+// waiter. The layout is Curator's InterProcessMutex's (protected names, "lock-" marker, order by
+// the sequence suffix), so Java services using Curator and C++ services using zkcpp exclude each
+// other on the same path.
+//
+//   ZK_ASSIGN_OR_RETURN(std::unique_ptr<zk::recipes::Lock> lock,
+//                       zk::recipes::Lock::Create(*client, "/locks/orders"));
+//   ZK_ASSIGN_OR_RETURN(zk::recipes::LockGuard guard, lock->Acquire(std::chrono::seconds(5)));
+//   // Fencing: this write commits only while we still hold the lock.
+//   ZK_RETURN_IF_ERROR(guard.GuardedMulti({zk::op::Set{.path = "/orders/next", .data = id}})
+//                          .status());
+//   ZK_RETURN_IF_ERROR(guard.Release());
+//
+// Reentrancy: not reentrant. One Lock object is one participant: while it holds or is acquiring,
+// a second Acquire on it fails at once with FailedPrecondition (instead of deadlocking). Threads
+// that must exclude each other use one Lock object each.
+//
+// Session: when the connection is suspended the lock is possibly lost: IsHeld() turns false and
+// listeners hear kSuspended; on a reconnect to the same session with the node still present it
+// is held again (kReconnected); when the session is lost, so is the lock (kLost) for good.
+//
+// Thread-safety: Lock and LockGuard are thread-safe. Lifetime: both must not outlive the Client.
+
+#ifndef ZK_RECIPES_LOCK_H_
+#define ZK_RECIPES_LOCK_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "zk/internal/sync.h"
+#include "zk/client.h"
+
+namespace zk::recipes {
+
+namespace internal {
+class Contender;
+}
+
+enum class LockEventType {
+  kSuspended,    // connection lost: the lock may be lost; stop touching what it protects
+  kReconnected,  // same session, node still there: held again
+  kLost,         // session lost: the lock is gone
+};
+std::string_view LockEventTypeName(LockEventType type);
+
+struct LockEvent {
+  LockEventType type;
+  std::string node_path;
+};
+
+// Proof of holding the lock. Move-only; destroying it releases the lock (in the background).
+// Thread-safe.
+class LockGuard {
+ public:
+  LockGuard() = default;
+  LockGuard(LockGuard&&) noexcept;
+  LockGuard& operator=(LockGuard&&) noexcept;
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  // Releases if still held, without waiting for the server.
+  ~LockGuard();
+
+  // Deletes the lock node and waits for the reply (at most the client's operation timeout). If
+  // the connection is lost, the delete keeps being retried in the background until it succeeds
+  // or the session ends, and this returns Unavailable. OK if already released or lost.
+  // Errors: Unavailable, DeadlineExceeded; FailedPrecondition on an inline callback thread.
+  absl::Status Release();
+
+  // True while the lock is held: acquired, not released, and the session not suspended or lost.
+  bool IsHeld() const;
+  // A token that strictly increases from one holder to the next (the lock node's czxid): pass it
+  // to the resources you protect so that they can reject a stale holder.
+  int64_t fencing_token() const { return fencing_token_; }
+  // The lock node ("" for an empty guard).
+  const std::string& node_path() const { return node_path_; }
+
+  // Returns `ops` preceded by a check that the lock node still exists: as a Multi, they commit
+  // only while the lock is held by this guard.
+  std::vector<Op> Guard(std::vector<Op> ops) const;
+  // Runs Guard(ops) as a Multi and returns the results of `ops` (without the check).
+  // Errors: NotFound with FailedOpIndex() == 0 when the lock is no longer held; else Multi's.
+  absl::StatusOr<MultiResult> GuardedMulti(std::vector<Op> ops) const;
+
+ private:
+  friend class Lock;
+  LockGuard(Client* client, std::shared_ptr<internal::Contender> contender, std::string node_path,
+            int64_t fencing_token);
+  Client* client_ = nullptr;
+  std::shared_ptr<internal::Contender> contender_;
+  std::string node_path_;
+  int64_t fencing_token_ = 0;
+};
+
+struct LockOptions {
+  // Payload of the lock node (e.g. the holder's host name, for operators).
+  std::string node_data;
+};
+
+// A distributed lock on `path`. Thread-safe.
+class Lock {
+ public:
+  // Creates the recipe; no I/O. Errors: InvalidArgument for a bad path.
+  static absl::StatusOr<std::unique_ptr<Lock>> Create(Client& client, std::string_view path,
+                                                      LockOptions options = {});
+  // Ends a pending acquisition with Cancelled (its node removed). A guard already handed out
+  // stays valid. After it returns, no callback of this Lock runs.
+  ~Lock();
+
+  // Waits until the lock is held, at most `timeout` (> 0).
+  // Errors: DeadlineExceeded (the node is removed), Cancelled (Cancel() or client closed),
+  // FailedPrecondition (already holding or acquiring; or called on an inline callback thread),
+  // InvalidArgument (timeout <= 0), and the client's errors.
+  absl::StatusOr<LockGuard> Acquire(std::chrono::milliseconds timeout);
+  // Takes the lock only if nobody holds it or waits for it now; nullopt if busy.
+  absl::StatusOr<std::optional<LockGuard>> TryAcquire();
+  // As Acquire; `done` runs once on the client's callback executor.
+  void AsyncAcquire(std::chrono::milliseconds timeout, Callback<LockGuard> done);
+  // Ends a pending acquisition with Cancelled and removes its node.
+  void Cancel();
+
+  // True while a guard from this Lock holds the lock.
+  bool IsHeld() const;
+  // Calls `listener` (on the callback executor) on kSuspended / kReconnected / kLost of a held
+  // lock, until the subscription is destroyed.
+  Subscription AddListener(std::function<void(const LockEvent&)> listener);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Lock(Client& client, std::string path, LockOptions options);
+  void Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
+             bool deliver_on_loop);
+  struct Listeners;
+
+  Client& client_;
+  const std::string path_;
+  const LockOptions options_;
+  std::shared_ptr<Listeners> listeners_;
+  mutable zk::internal::Mutex mu_;
+  std::shared_ptr<internal::Contender> current_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace zk::recipes
+
+#endif  // ZK_RECIPES_LOCK_H_

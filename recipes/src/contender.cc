@@ -1,0 +1,282 @@
+#include "contender.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "zk/internal/client_access.h"
+#include "zk/path.h"
+
+namespace zk::recipes::internal {
+
+using zk::internal::ClientAccess;
+
+namespace {
+
+absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// Errors after which the same step is simply tried again: the request waits for the next
+// connection (or the session listener takes over after a loss).
+bool Transient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || IsSessionExpired(status);
+}
+
+}  // namespace
+
+std::optional<std::string> PredecessorBlocks(const std::vector<std::string>& sorted, size_t self) {
+  if (self == 0) return std::nullopt;
+  return sorted[self - 1];
+}
+
+std::string_view SequenceOf(std::string_view name, std::string_view marker) {
+  const size_t at = name.rfind(marker);
+  return at == std::string_view::npos ? name : name.substr(at + marker.size());
+}
+
+std::vector<std::string> SortedParticipants(const std::vector<std::string>& children,
+                                            std::string_view marker) {
+  std::vector<std::string> out;
+  for (const std::string& child : children) {
+    if (child.find(marker) != std::string::npos) out.push_back(child);
+  }
+  std::sort(out.begin(), out.end(), [marker](const std::string& a, const std::string& b) {
+    return SequenceOf(a, marker) < SequenceOf(b, marker);
+  });
+  return out;
+}
+
+Contender::Contender(Client& client, ContenderOptions options)
+    : client_(client), options_(std::move(options)) {}
+
+Contender::~Contender() = default;
+
+void Contender::Start(std::optional<absl::Time> deadline, Result on_result,
+                      std::function<void(ContenderEvent, const Acquired&)> on_event) {
+  on_result_ = std::move(on_result);
+  on_event_ = std::move(on_event);
+  active_.store(true);
+  std::weak_ptr<Contender> weak = weak_from_this();
+  listener_id_ = ClientAccess::AddSessionListener(client_, [weak](const SessionEvent& event) {
+    if (auto self = weak.lock()) self->OnSession(event);
+  });
+  if (deadline) {
+    const auto delay = absl::ToChronoMilliseconds(std::max(*deadline - absl::Now(),
+                                                           absl::ZeroDuration()));
+    ClientAccess::RunAfter(client_, delay, [weak] {
+      auto self = weak.lock();
+      if (self && (self->state_ == State::kCreating || self->state_ == State::kWaiting)) {
+        self->Leave(absl::DeadlineExceededError(absl::StrCat(
+                        "acquire ", Av(self->options_.dir), ": not through before the deadline")),
+                    nullptr);
+      }
+    });
+  }
+  Create();
+}
+
+void Contender::Create() {
+  state_ = State::kCreating;
+  const uint64_t generation = ++generation_;
+  if (stale_node_.empty()) return CreateNode(generation);
+  // Our node of a lost session may outlive it on the server until its expiry: it would block
+  // us behind ourselves. Remove it first.
+  DeleteNode(std::exchange(stale_node_, {}), 0,
+             [self = shared_from_this(), generation](absl::Status) {
+               if (self->generation_ == generation && self->state_ == State::kCreating) {
+                 self->CreateNode(generation);
+               }
+             });
+}
+
+void Contender::CreateNode(uint64_t generation) {
+  ClientAccess::Create(client_, JoinPath(options_.dir, options_.marker), options_.data,
+                       {.mode = CreateMode::kEphemeralSequential,
+                        .create_parents = true,
+                        .protect = true},
+                       [self = shared_from_this(), generation](absl::StatusOr<CreateResult> r) {
+                         self->OnCreated(std::move(r), generation);
+                       });
+}
+
+void Contender::OnCreated(absl::StatusOr<CreateResult> created, uint64_t generation) {
+  if (generation != generation_ || state_ != State::kCreating) {
+    // Left (or re-queued) meanwhile: this node is not wanted.
+    if (created.ok()) DeleteNode(created->path, 0, nullptr);
+    return;
+  }
+  if (!created.ok()) {
+    if (Transient(created.status()) && --recreate_budget_ > 0) return Create();
+    return Finish(created.status());
+  }
+  node_ = created->path;
+  czxid_ = created->stat.czxid;
+  state_ = State::kWaiting;
+  List(generation);
+}
+
+void Contender::List(uint64_t generation) {
+  ClientAccess::GetChildren(client_, options_.dir,
+                            [self = shared_from_this(), generation](absl::StatusOr<ChildrenResult> r) {
+                              self->OnListed(std::move(r), generation);
+                            });
+}
+
+void Contender::OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generation) {
+  if (generation != generation_ || state_ != State::kWaiting) return;
+  if (!listed.ok()) {
+    if (Transient(listed.status())) return List(generation);
+    return Finish(listed.status());
+  }
+  const std::vector<std::string> sorted = SortedParticipants(listed->children, options_.marker);
+  const std::string_view own = BaseName(node_);
+  const auto it = std::find(sorted.begin(), sorted.end(), own);
+  if (it == sorted.end()) {
+    // Our node is gone (deleted by someone, or with a session the listener has not reported
+    // yet): queue again with a new one.
+    if (--recreate_budget_ > 0) return Create();
+    return Finish(absl::AbortedError(absl::StrCat(
+        "acquire ", Av(options_.dir), ": our node keeps disappearing; giving up")));
+  }
+  const std::optional<std::string> blocker =
+      options_.blocker(sorted, static_cast<size_t>(it - sorted.begin()));
+  if (!blocker) return BecomeThrough();
+  WaitFor(JoinPath(options_.dir, *blocker), generation);
+}
+
+void Contender::WaitFor(const std::string& blocker, uint64_t generation) {
+  std::weak_ptr<Contender> weak = weak_from_this();
+  ClientAccess::ExistsAndWatch(
+      client_, blocker,
+      [weak, generation](const WatchEvent& event) {
+        auto self = weak.lock();
+        if (!self || event.type == WatchEventType::kNotWatching) return;
+        if (self->generation_ == generation && self->state_ == State::kWaiting) {
+          self->List(generation);
+        }
+      },
+      [self = shared_from_this(), generation](absl::StatusOr<Watched<std::optional<Stat>>> r) {
+        if (self->generation_ != generation || self->state_ != State::kWaiting) return;
+        if (!r.ok()) {
+          if (Transient(r.status())) return self->List(generation);
+          return self->Finish(r.status());
+        }
+        if (!r->result) return self->List(generation);  // already gone: look again
+        self->blocker_watch_ = std::move(r->watch);
+      });
+}
+
+void Contender::BecomeThrough() {
+  state_ = State::kThrough;
+  blocker_watch_.Cancel();
+  held_.store(true);
+  const Acquired acquired{node_, czxid_};
+  if (on_result_) {
+    Finish(acquired);
+  } else if (on_event_) {
+    on_event_(ContenderEvent::kAcquired, acquired);
+  }
+}
+
+void Contender::OnSession(const SessionEvent& event) {
+  const Acquired acquired{node_, czxid_};
+  switch (event.state) {
+    case SessionState::kSuspended:
+      if (state_ == State::kThrough && held_.exchange(false) && on_event_) {
+        on_event_(ContenderEvent::kSuspended, acquired);
+      }
+      break;
+    case SessionState::kReconnected:
+    case SessionState::kConnected:
+    case SessionState::kReadOnly:
+      if (state_ == State::kThrough && !event.new_session) {
+        // Same session: the node should still be there; confirm before claiming it again.
+        const uint64_t generation = generation_;
+        ClientAccess::Exists(client_, node_, [self = shared_from_this(), generation](
+                                                 absl::StatusOr<std::optional<Stat>> r) {
+          if (self->generation_ != generation || self->state_ != State::kThrough) return;
+          const Acquired acquired{self->node_, self->czxid_};
+          if (r.ok() && r->has_value()) {
+            if (!self->held_.exchange(true) && self->on_event_) {
+              self->on_event_(ContenderEvent::kReconnected, acquired);
+            }
+          } else if (r.ok()) {
+            self->OnSession({SessionState::kLost, 0, false});
+          }
+        });
+      }
+      break;
+    case SessionState::kLost: {
+      const State before = state_;
+      if (before == State::kIdle || before == State::kLeft) break;
+      held_.store(false);
+      blocker_watch_.Cancel();
+      stale_node_ = node_;
+      node_.clear();
+      if (before == State::kThrough) {
+        if (on_event_) on_event_(ContenderEvent::kLost, acquired);
+        if (!options_.requeue_after_loss) {
+          state_ = State::kLeft;
+          active_.store(false);
+          ++generation_;
+          break;
+        }
+      }
+      // Waiting, or re-queueing: a new node in the new session (the create waits for it).
+      Create();
+      break;
+    }
+    case SessionState::kClosed:
+      Leave(absl::CancelledError(absl::StrCat("acquire ", Av(options_.dir), ": client closed")),
+            nullptr);
+      break;
+  }
+}
+
+void Contender::CancelPending(absl::Status why) {
+  if (state_ == State::kCreating || state_ == State::kWaiting) Leave(std::move(why), nullptr);
+}
+
+void Contender::Leave(absl::Status why, StatusCallback done) {
+  const bool was_pending = state_ == State::kCreating || state_ == State::kWaiting;
+  state_ = State::kLeft;
+  active_.store(false);
+  ++generation_;
+  held_.store(false);
+  blocker_watch_.Cancel();
+  ClientAccess::RemoveSessionListener(client_, listener_id_);
+  if (was_pending) Finish(std::move(why));
+  std::string node = std::move(node_);
+  node_.clear();
+  if (node.empty()) {
+    if (done) std::move(done)(absl::OkStatus());
+    return;
+  }
+  DeleteNode(std::move(node), 0, std::move(done));
+}
+
+void Contender::DeleteNode(std::string path, int attempt, StatusCallback done) {
+  ClientAccess::Delete(
+      client_, path, std::nullopt,
+      [self = shared_from_this(), path, attempt, done = std::move(done)](absl::Status s) mutable {
+        // A connection loss leaves the node's fate unknown: try again (the request waits for a
+        // connection). A lost session took the node with it.
+        constexpr int kMaxAttempts = 100;
+        if (absl::IsUnavailable(s) && attempt < kMaxAttempts) {
+          return self->DeleteNode(std::move(path), attempt + 1, std::move(done));
+        }
+        if (IsNoNode(s) || IsSessionExpired(s) || absl::IsCancelled(s)) s = absl::OkStatus();
+        if (done) std::move(done)(std::move(s));
+      });
+}
+
+void Contender::Finish(absl::StatusOr<Acquired> result) {
+  if (!result.ok() && state_ != State::kLeft) {
+    // A failed acquisition leaves nothing behind.
+    Leave(result.status(), nullptr);
+    return;
+  }
+  if (on_result_) std::move(on_result_)(std::move(result));
+  on_result_ = nullptr;
+}
+
+}  // namespace zk::recipes::internal

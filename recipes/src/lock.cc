@@ -1,0 +1,338 @@
+#include "zk/recipes/lock.h"
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "contender.h"
+#include "zk/internal/client_access.h"
+#include "zk/path.h"
+
+namespace zk::recipes {
+
+using zk::internal::ClientAccess;
+using zk::internal::MutexLock;
+
+namespace {
+
+absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+constexpr char kMarker[] = "lock-";
+
+// Blocks on the loop's hand-off of an async result; the recipe's own deadline bounds the wait,
+// the margin only guards against a lost completion.
+template <typename T>
+absl::StatusOr<T> WaitForResult(Client& client, std::string_view op, std::string_view path,
+                                absl::Duration bound,
+                                absl::AnyInvocable<void(Callback<T>) &&> start) {
+  if (ClientAccess::OnLoopThread(client)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Av(op), " ", Av(path),
+                     ": blocking call from an inline callback would deadlock; use the Async form"));
+  }
+  struct State {
+    zk::internal::Notification done;
+    std::optional<absl::StatusOr<T>> result;
+  };
+  auto state = std::make_shared<State>();
+  std::move(start)([state](absl::StatusOr<T> result) {
+    state->result = std::move(result);
+    state->done.Notify();
+  });
+  if (!state->done.WaitForNotificationWithTimeout(bound)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(Av(op), " ", Av(path), ": no completion (internal error: please report)"));
+  }
+  return std::move(*state->result);
+}
+
+}  // namespace
+
+std::string_view LockEventTypeName(LockEventType type) {
+  switch (type) {
+    case LockEventType::kSuspended: return "suspended";
+    case LockEventType::kReconnected: return "reconnected";
+    case LockEventType::kLost: return "lost";
+  }
+  return "unknown";
+}
+
+// --- LockGuard --------------------------------------------------------------------------------
+
+LockGuard::LockGuard(Client* client, std::shared_ptr<internal::Contender> contender,
+                     std::string node_path, int64_t fencing_token)
+    : client_(client),
+      contender_(std::move(contender)),
+      node_path_(std::move(node_path)),
+      fencing_token_(fencing_token) {}
+
+LockGuard::LockGuard(LockGuard&& other) noexcept
+    : client_(other.client_),
+      contender_(std::move(other.contender_)),
+      node_path_(std::move(other.node_path_)),
+      fencing_token_(other.fencing_token_) {
+  other.contender_.reset();
+}
+
+LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
+  if (this != &other) {
+    if (contender_) {
+      ClientAccess::RunOnLoop(*client_, [c = std::move(contender_)] { c->Leave(absl::OkStatus(), nullptr); });
+    }
+    client_ = other.client_;
+    contender_ = std::move(other.contender_);
+    node_path_ = std::move(other.node_path_);
+    fencing_token_ = other.fencing_token_;
+    other.contender_.reset();
+  }
+  return *this;
+}
+
+LockGuard::~LockGuard() {
+  if (contender_) {
+    ClientAccess::RunOnLoop(*client_, [c = std::move(contender_)] { c->Leave(absl::OkStatus(), nullptr); });
+  }
+}
+
+absl::Status LockGuard::Release() {
+  if (!contender_) return absl::OkStatus();
+  std::shared_ptr<internal::Contender> contender = std::move(contender_);
+  contender_.reset();
+  if (ClientAccess::OnLoopThread(*client_)) {
+    // An inline callback cannot wait: release in the background.
+    ClientAccess::RunOnLoop(*client_, [contender] { contender->Leave(absl::OkStatus(), nullptr); });
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::monostate> released = WaitForResult<std::monostate>(
+      *client_, "release", node_path_, absl::Minutes(5),
+      [client = client_, contender](Callback<std::monostate> done) mutable {
+        auto shared_done = std::make_shared<Callback<std::monostate>>(std::move(done));
+        const bool posted = ClientAccess::RunOnLoop(*client, [contender, shared_done] {
+          contender->Leave(absl::OkStatus(), [shared_done](absl::Status s) {
+            if (s.ok()) {
+              std::move(*shared_done)(std::monostate{});
+            } else {
+              std::move(*shared_done)(std::move(s));
+            }
+          });
+        });
+        // A closed client has ended the session: the node went with it.
+        if (!posted) std::move(*shared_done)(std::monostate{});
+      });
+  return released.status();
+}
+
+bool LockGuard::IsHeld() const { return contender_ && contender_->held(); }
+
+std::vector<Op> LockGuard::Guard(std::vector<Op> ops) const {
+  std::vector<Op> guarded;
+  guarded.reserve(ops.size() + 1);
+  guarded.push_back(op::Check{.path = node_path_});
+  for (Op& op : ops) guarded.push_back(std::move(op));
+  return guarded;
+}
+
+absl::StatusOr<MultiResult> LockGuard::GuardedMulti(std::vector<Op> ops) const {
+  if (!contender_) {
+    return absl::FailedPreconditionError("guarded_multi: this guard holds no lock");
+  }
+  absl::StatusOr<MultiResult> result = client_->Multi(Guard(std::move(ops)));
+  if (!result.ok()) {
+    if (FailedOpIndex(result.status()) == 0) {
+      absl::Status lost = absl::NotFoundError(absl::StrCat(
+          "guarded_multi ", node_path_, ": the lock is no longer held (its node is gone); no op "
+          "was applied"));
+      lost.SetPayload("type.zkcpp/zk.FailedOpIndex", absl::Cord("0"));
+      return lost;
+    }
+    return result.status();
+  }
+  result->results.erase(result->results.begin());
+  return result;
+}
+
+// --- Lock -------------------------------------------------------------------------------------
+
+// Listener registrations, shared with in-flight deliveries.
+struct Lock::Listeners {
+  zk::internal::Mutex mu;
+  std::map<uint64_t, std::pair<std::shared_ptr<zk::internal::CallbackSlot>,
+                               std::function<void(const LockEvent&)>>>
+      entries ABSL_GUARDED_BY(mu);
+  uint64_t next_id ABSL_GUARDED_BY(mu) = 1;
+};
+
+absl::StatusOr<std::unique_ptr<Lock>> Lock::Create(Client& client, std::string_view path,
+                                                   LockOptions options) {
+  ZK_RETURN_IF_ERROR(ValidatePath("lock", path));
+  if (path == "/") return absl::InvalidArgumentError("lock /: the root cannot be a lock path");
+  return std::unique_ptr<Lock>(new Lock(client, std::string(path), std::move(options)));
+}
+
+Lock::Lock(Client& client, std::string path, LockOptions options)
+    : client_(client),
+      path_(std::move(path)),
+      options_(std::move(options)),
+      listeners_(std::make_shared<Listeners>()) {}
+
+Lock::~Lock() {
+  Cancel();
+  MutexLock lock(&listeners_->mu);
+  for (auto& [id, entry] : listeners_->entries) ClientAccess::RunListener(entry.first, [] {});
+  listeners_->entries.clear();
+}
+
+void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
+                 bool deliver_on_loop) {
+  // Delivers `result` to `done` where the caller asked for it.
+  auto finish = [this, deliver_on_loop](Callback<LockGuard> done,
+                                        absl::StatusOr<LockGuard> result) {
+    if (deliver_on_loop) {
+      std::move(done)(std::move(result));
+    } else {
+      ClientAccess::DeliverToUser(client_, [done = std::move(done),
+                                            result = std::move(result)]() mutable {
+        std::move(done)(std::move(result));
+      });
+    }
+  };
+  if (!try_only && timeout <= std::chrono::milliseconds::zero()) {
+    absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
+        "acquire ", path_, ": timeout must be positive (got ", timeout.count(),
+        " ms); use TryAcquire for a non-waiting attempt"));
+    auto shared = std::make_shared<Callback<LockGuard>>(std::move(done));
+    if (!ClientAccess::RunOnLoop(client_, [finish, shared, bad]() mutable {
+          finish(std::move(*shared), bad);
+        })) {
+      std::move (*shared)(bad);
+    }
+    return;
+  }
+  auto busy = std::make_shared<bool>(false);
+  internal::ContenderOptions options{.dir = path_, .marker = kMarker, .data = options_.node_data};
+  if (try_only) {
+    options.blocker = [busy](const std::vector<std::string>&, size_t self) {
+      *busy = self > 0;
+      return std::optional<std::string>();
+    };
+  }
+  auto contender = std::make_shared<internal::Contender>(client_, std::move(options));
+  {
+    MutexLock lock(&mu_);
+    if (current_ && current_->active()) {
+      absl::Status busy_status = absl::FailedPreconditionError(absl::StrCat(
+          "acquire ", path_, ": this Lock is already held or being acquired (locks are not "
+          "reentrant; use one Lock object per participant)"));
+      auto shared = std::make_shared<Callback<LockGuard>>(std::move(done));
+      if (!ClientAccess::RunOnLoop(client_, [finish, shared, busy_status]() mutable {
+            finish(std::move(*shared), busy_status);
+          })) {
+        std::move (*shared)(busy_status);
+      }
+      return;
+    }
+    current_ = contender;
+  }
+  const std::optional<absl::Time> deadline =
+      try_only ? std::nullopt : std::optional<absl::Time>(absl::Now() + absl::FromChrono(timeout));
+  auto shared_done = std::make_shared<Callback<LockGuard>>(std::move(done));
+  std::weak_ptr<Listeners> listeners = listeners_;
+  Client* client = &client_;
+  const bool posted = ClientAccess::RunOnLoop(client_, [=, this]() mutable {
+    contender->Start(
+        deadline,
+        [=, this](absl::StatusOr<internal::Acquired> acquired) mutable {
+          if (!acquired.ok()) return finish(std::move(*shared_done), acquired.status());
+          if (try_only && *busy) {
+            contender->Leave(absl::OkStatus(), nullptr);
+            return finish(std::move(*shared_done),
+                          absl::ResourceExhaustedError(absl::StrCat("try_acquire ", path_,
+                                                                    ": busy")));
+          }
+          finish(std::move(*shared_done),
+                 LockGuard(client, contender, acquired->path, acquired->czxid));
+        },
+        [=, this](internal::ContenderEvent event, const internal::Acquired& acquired) {
+          LockEventType type;
+          switch (event) {
+            case internal::ContenderEvent::kSuspended: type = LockEventType::kSuspended; break;
+            case internal::ContenderEvent::kReconnected: type = LockEventType::kReconnected; break;
+            case internal::ContenderEvent::kLost: type = LockEventType::kLost; break;
+            default: return;
+          }
+          auto shared = listeners.lock();
+          if (!shared) return;
+          const LockEvent lock_event{type, acquired.path};
+          MutexLock lock(&shared->mu);
+          for (auto& [id, entry] : shared->entries) {
+            ClientAccess::DeliverToUser(client_, [slot = entry.first, fn = entry.second,
+                                                  lock_event] {
+              ClientAccess::RunListener(slot, [&] { fn(lock_event); });
+            });
+          }
+        });
+  });
+  if (!posted) {
+    std::move (*shared_done)(absl::CancelledError(absl::StrCat("acquire ", path_,
+                                                               ": client is closed")));
+  }
+}
+
+void Lock::AsyncAcquire(std::chrono::milliseconds timeout, Callback<LockGuard> done) {
+  Start(timeout, false, std::move(done), false);
+}
+
+absl::StatusOr<LockGuard> Lock::Acquire(std::chrono::milliseconds timeout) {
+  return WaitForResult<LockGuard>(
+      client_, "acquire", path_,
+      absl::FromChrono(std::max(timeout, std::chrono::milliseconds::zero())) + absl::Minutes(5),
+      [this, timeout](Callback<LockGuard> done) { Start(timeout, false, std::move(done), true); });
+}
+
+absl::StatusOr<std::optional<LockGuard>> Lock::TryAcquire() {
+  absl::StatusOr<LockGuard> guard = WaitForResult<LockGuard>(
+      client_, "try_acquire", path_, absl::Minutes(5),
+      [this](Callback<LockGuard> done) {
+        Start(std::chrono::milliseconds::zero(), true, std::move(done), true);
+      });
+  if (absl::IsResourceExhausted(guard.status())) return std::optional<LockGuard>();
+  if (!guard.ok()) return guard.status();
+  return std::optional<LockGuard>(*std::move(guard));
+}
+
+void Lock::Cancel() {
+  std::shared_ptr<internal::Contender> contender;
+  {
+    MutexLock lock(&mu_);
+    contender = current_;
+  }
+  if (!contender) return;
+  const absl::Status why = absl::CancelledError(absl::StrCat("acquire ", path_, ": cancelled"));
+  if (ClientAccess::OnLoopThread(client_)) {
+    contender->CancelPending(why);
+    return;
+  }
+  // Wait until the cancellation ran on the loop, so that the wait has ended when this returns.
+  auto ran = std::make_shared<zk::internal::Notification>();
+  if (ClientAccess::RunOnLoop(client_, [contender, why, ran] {
+        contender->CancelPending(why);
+        ran->Notify();
+      })) {
+    ran->WaitForNotification();
+  }
+}
+
+bool Lock::IsHeld() const {
+  MutexLock lock(&mu_);
+  return current_ && current_->held();
+}
+
+Subscription Lock::AddListener(std::function<void(const LockEvent&)> listener) {
+  ClientAccess::Listener registration = ClientAccess::NewListener();
+  MutexLock lock(&listeners_->mu);
+  listeners_->entries.emplace(listeners_->next_id++,
+                              std::make_pair(registration.slot, std::move(listener)));
+  return std::move(registration.handle);
+}
+
+}  // namespace zk::recipes

@@ -1,0 +1,333 @@
+// Tests of zk::recipes::Lock on every backend.
+
+#include "zk/recipes/lock.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/backend_test.h"
+#include "zk/client.h"
+#include "zk/internal/sync.h"
+#include "zk/path.h"
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+#include "zk/testing/embedded_server.h"
+#endif
+
+namespace zk::recipes {
+namespace {
+
+using ::testing::HasSubstr;
+using zk::testing::IsOk;
+using zk::testing::StatusIs;
+using zk::testing::WaitFor;
+
+class LockTest : public zk::testing::BackendTest {
+ protected:
+  std::unique_ptr<Client> NewClient(std::chrono::milliseconds session_timeout =
+                                        std::chrono::milliseconds(4000)) {
+    auto client = Client::Connect({.connect_string = connect_string(),
+                                   .session_timeout = session_timeout});
+    EXPECT_THAT(client.status(), IsOk());
+    if (!client.ok()) return nullptr;
+    EXPECT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
+    return *std::move(client);
+  }
+  std::string LockPath() const { return JoinPath(Root(), "lock"); }
+  size_t LockNodes(Client& client) {
+    auto children = client.GetChildren(LockPath());
+    return children.ok() ? children->children.size() : 0;
+  }
+};
+
+TEST_P(LockTest, AcquireGivesGuardWithCuratorLayoutAndToken) {
+  auto client = NewClient();
+  ASSERT_NE(client, nullptr);
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EXPECT_TRUE(guard->IsHeld());
+  EXPECT_TRUE((*lock)->IsHeld());
+  EXPECT_GT(guard->fencing_token(), 0);
+  const std::string name(BaseName(guard->node_path()));
+  EXPECT_THAT(name, ::testing::StartsWith("_c_"));
+  EXPECT_THAT(name, ::testing::MatchesRegex("_c_[0-9a-f-]{36}-lock-[0-9]{10}"));
+  auto stat = client->Exists(guard->node_path());
+  ASSERT_THAT(stat.status(), IsOk());
+  ASSERT_TRUE(stat->has_value());
+  EXPECT_EQ((*stat)->czxid, guard->fencing_token());
+  EXPECT_EQ((*stat)->ephemeral_owner, client->session_id());
+  ASSERT_THAT(guard->Release(), IsOk());
+  EXPECT_FALSE(guard->IsHeld());
+  EXPECT_EQ(LockNodes(*client), 0u);
+}
+
+TEST_P(LockTest, SecondContenderWaitsForReleaseAndGetsHigherToken) {
+  auto a = NewClient();
+  auto b = NewClient();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto lock_a = *Lock::Create(*a, LockPath());
+  auto lock_b = *Lock::Create(*b, LockPath());
+  auto guard_a = lock_a->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard_a.status(), IsOk());
+  zk::internal::Notification acquired;
+  absl::StatusOr<LockGuard> guard_b = absl::UnknownError("not yet");
+  lock_b->AsyncAcquire(std::chrono::seconds(10), [&](absl::StatusOr<LockGuard> g) {
+    guard_b = std::move(g);
+    acquired.Notify();
+  });
+  // B's node is queued behind A's; it must not get the lock while A holds it.
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 2; }, absl::Seconds(5)));
+  EXPECT_FALSE(acquired.HasBeenNotified());
+  ASSERT_THAT(guard_a->Release(), IsOk());
+  ASSERT_TRUE(acquired.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_THAT(guard_b.status(), IsOk());
+  EXPECT_GT(guard_b->fencing_token(), guard_a->fencing_token());
+  EXPECT_THAT(guard_b->Release(), IsOk());
+}
+
+TEST_P(LockTest, TimeoutRemovesNode) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto lock_a = *Lock::Create(*a, LockPath());
+  auto lock_b = *Lock::Create(*b, LockPath());
+  auto guard = lock_a->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EXPECT_THAT(lock_b->Acquire(std::chrono::milliseconds(200)).status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, LockPath()));
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 1; }, absl::Seconds(5)));
+  EXPECT_TRUE(guard->IsHeld());
+}
+
+TEST_P(LockTest, TryAcquireReturnsNulloptWhenBusyAndLeavesNothing) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto lock_a = *Lock::Create(*a, LockPath());
+  auto lock_b = *Lock::Create(*b, LockPath());
+  auto free_guard = lock_b->TryAcquire();
+  ASSERT_THAT(free_guard.status(), IsOk());
+  ASSERT_TRUE(free_guard->has_value());
+  ASSERT_THAT((*free_guard)->Release(), IsOk());
+  auto guard = lock_a->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  auto busy = lock_b->TryAcquire();
+  ASSERT_THAT(busy.status(), IsOk());
+  EXPECT_FALSE(busy->has_value());
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 1; }, absl::Seconds(5)));
+}
+
+TEST_P(LockTest, NotReentrant) {
+  auto client = NewClient();
+  auto lock = *Lock::Create(*client, LockPath());
+  auto guard = lock->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EXPECT_THAT(lock->Acquire(std::chrono::seconds(1)).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "not reentrant"));
+  ASSERT_THAT(guard->Release(), IsOk());
+  auto again = lock->Acquire(std::chrono::seconds(5));
+  EXPECT_THAT(again.status(), IsOk());
+}
+
+TEST_P(LockTest, CancelEndsWaitAndRemovesNode) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto lock_a = *Lock::Create(*a, LockPath());
+  auto lock_b = *Lock::Create(*b, LockPath());
+  auto guard = lock_a->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  zk::internal::Notification done;
+  absl::Status result;
+  lock_b->AsyncAcquire(std::chrono::seconds(30), [&](absl::StatusOr<LockGuard> g) {
+    result = g.status();
+    done.Notify();
+  });
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 2; }, absl::Seconds(5)));
+  lock_b->Cancel();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 1; }, absl::Seconds(5)));
+}
+
+TEST_P(LockTest, SessionExpiryLosesLockAndFencesWrites) {
+  auto a = NewClient();
+  auto b = NewClient();
+  ASSERT_THAT(a->Create(JoinPath(Root(), "data"), "0", {.create_parents = true}).status(), IsOk());
+  auto lock_a = *Lock::Create(*a, LockPath());
+  std::atomic<int> lost{0};
+  Subscription sub = lock_a->AddListener([&](const LockEvent& e) {
+    if (e.type == LockEventType::kLost) lost++;
+  });
+  auto guard = lock_a->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EXPECT_THAT(guard->GuardedMulti({op::Set{.path = JoinPath(Root(), "data"), .data = "a"}}).status(),
+              IsOk());
+  ASSERT_THAT(backend().ExpireSession(a->session_id(), a->session_password()), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return lost.load() == 1; }, absl::Seconds(10)));
+  EXPECT_FALSE(guard->IsHeld());
+  // The old holder's guarded write is rejected: its lock node is gone.
+  auto fenced = guard->GuardedMulti({op::Set{.path = JoinPath(Root(), "data"), .data = "stale"}});
+  EXPECT_THAT(fenced.status(), StatusIs(absl::StatusCode::kNotFound, "no longer held"));
+  EXPECT_EQ(FailedOpIndex(fenced.status()), 0u);
+  auto lock_b = *Lock::Create(*b, LockPath());
+  auto guard_b = lock_b->Acquire(std::chrono::seconds(10));
+  ASSERT_THAT(guard_b.status(), IsOk());
+  EXPECT_GT(guard_b->fencing_token(), guard->fencing_token());
+  EXPECT_EQ(a->Get(JoinPath(Root(), "data"))->data, "a");
+}
+
+TEST_P(LockTest, BadInputIsRejectedClearly) {
+  auto client = NewClient();
+  EXPECT_THAT(Lock::Create(*client, "locks/x").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "locks/x"));
+  EXPECT_THAT(Lock::Create(*client, "/").status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto lock = *Lock::Create(*client, LockPath());
+  EXPECT_THAT(lock->Acquire(std::chrono::milliseconds(0)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "timeout must be positive"));
+  EXPECT_THAT(lock->Acquire(std::chrono::milliseconds(-5)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  client->Close();
+  EXPECT_THAT(lock->Acquire(std::chrono::seconds(1)).status(),
+              StatusIs(absl::StatusCode::kCancelled));
+}
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+// With 20 waiters queued, one release fires exactly one watch event (no herd).
+TEST_P(LockTest, ReleaseWakesExactlyOneWaiter) {
+  if (kind() != zk::testing::BackendKind::kEmbedded) GTEST_SKIP() << "needs the server's hooks";
+  zk::testing::EmbeddedServer* server = zk::testing::AsEmbeddedServer(backend());
+  ASSERT_NE(server, nullptr);
+  constexpr int kWaiters = 20;
+  auto holder = NewClient();
+  auto lock_holder = *Lock::Create(*holder, LockPath());
+  auto guard = lock_holder->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<Lock>> locks;
+  std::atomic<int> acquired{0};
+  std::vector<LockGuard> guards(kWaiters);
+  std::mutex guards_mu;
+  for (int i = 0; i < kWaiters; ++i) {
+    clients.push_back(NewClient());
+    locks.push_back(*Lock::Create(*clients.back(), LockPath()));
+    locks.back()->AsyncAcquire(std::chrono::seconds(30), [&, i](absl::StatusOr<LockGuard> g) {
+      // The waiters still queued at the end are cancelled.
+      if (!g.ok()) return;
+      std::lock_guard<std::mutex> lock(guards_mu);
+      guards[i] = *std::move(g);
+      acquired++;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*holder) == kWaiters + 1; }, absl::Seconds(10)));
+  // Every waiter has armed its watch once its exists() was answered; count events from now.
+  ASSERT_TRUE(WaitFor([&] { return server->counters().watches_set >= kWaiters; },
+                      absl::Seconds(10)));
+  std::atomic<int> events{0};
+  const std::string prefix = LockPath() + "/";
+  server->SetEventHook([&](const zk::testing::EventInfo& e) {
+    if (e.path.rfind(prefix, 0) == 0) events++;
+  });
+  ASSERT_THAT(guard->Release(), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return acquired.load() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(events.load(), 1);
+  server->SetEventHook(nullptr);
+  for (auto& l : locks) l->Cancel();
+  EXPECT_EQ(acquired.load(), 1);
+}
+#endif
+
+// Several clients loop acquire → critical section → release while sessions are expired and the
+// server is restarted or paused. The checker relies on the server, not on timing: each critical
+// section writes a shared node twice through GuardedMulti (enter and exit); the zxids of the
+// writes that committed must form disjoint intervals ordered by fencing token.
+TEST_P(LockTest, MutualExclusionUnderFaults) {
+  constexpr int kWorkers = 3;
+  const absl::Duration kRunFor = absl::Seconds(6);
+  const std::string data_path = JoinPath(Root(), "data");
+  auto setup = NewClient();
+  ASSERT_THAT(setup->Create(data_path, "", {.create_parents = true}).status(), IsOk());
+
+  struct Section {
+    int64_t token;
+    int64_t enter_zxid;
+    int64_t exit_zxid;
+  };
+  std::mutex mu;
+  std::vector<Section> sections;
+  std::atomic<int> acquisitions{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kWorkers; ++i) clients.push_back(NewClient(std::chrono::milliseconds(2000)));
+  std::vector<std::thread> workers;
+  for (int i = 0; i < kWorkers; ++i) {
+    workers.emplace_back([&, i] {
+      auto lock = *Lock::Create(*clients[i], LockPath());
+      while (!stop.load()) {
+        auto guard = lock->Acquire(std::chrono::seconds(5));
+        if (!guard.ok()) continue;  // expiry or restart during the wait: try again
+        acquisitions++;
+        const std::string token = std::to_string(guard->fencing_token());
+        auto enter = guard->GuardedMulti({op::Set{.path = data_path, .data = token}});
+        auto exit = guard->GuardedMulti({op::Set{.path = data_path, .data = token}});
+        if (enter.ok() && exit.ok()) {
+          std::lock_guard<std::mutex> lock_sections(mu);
+          sections.push_back({guard->fencing_token(), enter->results[0].stat.mzxid,
+                              exit->results[0].stat.mzxid});
+        }
+        (void)guard->Release();
+      }
+    });
+  }
+  int faults = 0;
+  std::mt19937 random(42);
+  const absl::Time end = absl::Now() + kRunFor;
+  while (absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(300));  // pacing of the fault injector, not a sync
+    Client& victim = *clients[random() % kWorkers];
+    switch (random() % 3) {
+      case 0:
+        if (backend().ExpireSession(victim.session_id(), victim.session_password()).ok()) faults++;
+        break;
+      case 1:
+        if (backend().Pause().ok()) {
+          absl::SleepFor(absl::Milliseconds(100));
+          ASSERT_THAT(backend().Resume(), IsOk());
+          faults++;
+        }
+        break;
+      default:
+        if (backend().Restart().ok()) faults++;
+        break;
+    }
+  }
+  stop.store(true);
+  for (auto& w : workers) w.join();
+  std::sort(sections.begin(), sections.end(),
+            [](const Section& a, const Section& b) { return a.enter_zxid < b.enter_zxid; });
+  int overlaps = 0;
+  for (size_t i = 1; i < sections.size(); ++i) {
+    if (sections[i].enter_zxid <= sections[i - 1].exit_zxid) overlaps++;
+    if (sections[i].token < sections[i - 1].token) overlaps++;
+  }
+  std::printf("lock fault run (%s): %d acquisitions, %zu checked sections, %d faults, %d overlaps\n",
+              zk::testing::BackendName(kind()).c_str(), acquisitions.load(), sections.size(),
+              faults, overlaps);
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_GT(sections.size(), 10u);
+  EXPECT_GT(faults, 0);
+  // Nothing is left behind once every worker is done.
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*setup) == 0; }, absl::Seconds(15)));
+}
+
+ZK_INSTANTIATE_BACKEND_TEST(LockTest);
+
+}  // namespace
+}  // namespace zk::recipes
