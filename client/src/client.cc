@@ -128,6 +128,8 @@ absl::StatusOr<T> Blocking(Engine& engine, std::string_view op, std::string_view
                   state->done.Notify();
                 },
                 true});
+  // Called from a dispatcher callback, the request may be waiting for the end of the batch.
+  engine.FlushDeferredSubmissions();
   if (!state->done.WaitForNotificationWithTimeout(engine.operation_timeout() * 4 +
                                                   absl::Seconds(5))) {
     return absl::DeadlineExceededError(
@@ -820,6 +822,7 @@ ClientAccess::Listener ClientAccess::NewListener() {
   auto slot = std::make_shared<CallbackSlot>(CallbackSlot::Callback(WatchCallback()), nullptr);
   return Listener{Watch(slot), slot};
 }
+void ClientAccess::CancelListener(const std::shared_ptr<CallbackSlot>& slot) { slot->Cancel(); }
 bool ClientAccess::RunListener(const std::shared_ptr<CallbackSlot>& slot,
                                absl::FunctionRef<void()> fn) {
   return slot->Run(fn);

@@ -6,20 +6,26 @@ namespace zk::internal {
 
 // Shared with the thread, so that a detached thread (destroyed from its own task) keeps it.
 struct Dispatcher::State {
+  std::function<void()> after_batch;
   Mutex mu;
   std::vector<Task> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
 };
 
-Dispatcher::Dispatcher() : state_(std::make_shared<State>()) {
+Dispatcher::Dispatcher(std::function<void()> after_batch) : state_(std::make_shared<State>()) {
+  state_->after_batch = std::move(after_batch);
   thread_ = std::thread(&Dispatcher::Run, state_);
+  thread_id_ = thread_.get_id();
 }
 
-Dispatcher::~Dispatcher() {
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Stop() {
   {
     MutexLock lock(&state_->mu);
     state_->stopping = true;
   }
+  if (!thread_.joinable()) return;
   if (OnDispatcherThread()) {
     thread_.detach();
   } else {
@@ -50,6 +56,7 @@ void Dispatcher::Run(std::shared_ptr<State> state) {
     }
     for (Task& task : batch) std::move(task)();
     batch.clear();
+    if (state->after_batch) state->after_batch();
   }
 }
 

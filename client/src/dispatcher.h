@@ -4,6 +4,8 @@
 #ifndef ZK_CLIENT_SRC_DISPATCHER_H_
 #define ZK_CLIENT_SRC_DISPATCHER_H_
 
+#include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -18,21 +20,27 @@ using Task = absl::AnyInvocable<void() &&>;
 // Thread-safe. Runs posted tasks one at a time, in posting order, on its own thread.
 class Dispatcher {
  public:
-  Dispatcher();
-  // Runs every task already posted, then ends the thread. If called on the dispatcher thread
-  // itself, the thread is detached and ends by itself after the current task.
+  // `after_batch` (may be null) runs on the dispatcher thread after each batch of tasks: the
+  // engine hands the requests those tasks submitted to its loop in one go there.
+  explicit Dispatcher(std::function<void()> after_batch = nullptr);
+  // Stop().
   ~Dispatcher();
+
+  // Runs every task already posted, then ends the thread. If called on the dispatcher thread
+  // itself, the thread is detached and ends by itself after the current task. Idempotent.
+  void Stop();
 
   // Appends `tasks` (in order) to the queue; one wakeup for the whole batch.
   void Post(std::vector<Task> tasks);
 
-  bool OnDispatcherThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  bool OnDispatcherThread() const { return std::this_thread::get_id() == thread_id_; }
 
  private:
   struct State;
   static void Run(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
   std::thread thread_;
+  std::thread::id thread_id_;  // set once in the constructor; thread_ itself is joined later
 };
 
 }  // namespace zk::internal

@@ -256,7 +256,10 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
     if (!opened.ok()) return opened;
   }
   if (engine->options_.callback_execution == CallbackExecution::kDispatcherThread) {
-    engine->dispatcher_ = std::make_unique<Dispatcher>();
+    std::weak_ptr<Engine> weak = engine;
+    engine->dispatcher_ = std::make_unique<Dispatcher>([weak] {
+      if (auto self = weak.lock()) self->FlushDeferredSubmissions();
+    });
   }
   // The loop thread keeps the engine alive until it ends (it may be detached by Shutdown).
   engine->loop_thread_ = std::thread([self = engine] {
@@ -307,10 +310,41 @@ absl::Status Engine::OpenHandle() {
 // Submission
 
 void Engine::Submit(std::unique_ptr<Request> request) {
+  if (dispatcher_ != nullptr && dispatcher_->OnDispatcherThread()) {
+    deferred_.push_back(std::move(request));
+    return;
+  }
   Task task = [this, request = std::move(request)]() mutable { Execute(std::move(request)); };
   // Once the loop has ended, Execute runs here and completes the request with Cancelled
   // without touching loop state.
   if (!TryPost(std::move(task))) std::move(task)();
+}
+
+void Engine::FlushDeferredSubmissions() {
+  if (dispatcher_ == nullptr || !dispatcher_->OnDispatcherThread() || deferred_.empty()) return;
+  std::vector<std::unique_ptr<Request>> requests;
+  requests.swap(deferred_);
+  bool ended;
+  {
+    MutexLock lock(&queue_mu_);
+    ended = loop_ended_;
+    if (!ended) {
+      for (auto& request : requests) {
+        queue_.push_back([this, request = std::move(request)]() mutable {
+          Execute(std::move(request));
+        });
+      }
+    }
+  }
+  if (ended) {
+    // Closed meanwhile: Execute completes them with Cancelled right here.
+    for (auto& request : requests) Execute(std::move(request));
+    return;
+  }
+  if (sleeping_.load()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wakeup_fd_, &one, sizeof(one));
+  }
 }
 
 void Engine::Post(Task task) { TryPost(std::move(task)); }
@@ -320,6 +354,7 @@ bool Engine::TryPost(Task&& task) {
     local_queue_.push_back(std::move(task));
     return true;
   }
+  FlushDeferredSubmissions();  // keeps this thread's submission order
   {
     MutexLock lock(&queue_mu_);
     if (loop_ended_) return false;
@@ -806,9 +841,9 @@ std::shared_ptr<CallbackSlot> Engine::NewWatchSlot(std::string path, WatchKind k
 
 absl::Status Engine::CheckWatchBudget(std::string_view op, std::string_view path,
                                       WatchKind kind) {
-  // Read without the loop's exclusivity: a racy size is fine for a budget check.
+  // An approximate read from any thread is fine for a budget.
   (void)kind;
-  if (watch_bytes_ + path.size() > options_.watch_budget_bytes) {
+  if (watch_bytes_.load() + path.size() > options_.watch_budget_bytes) {
     return absl::ResourceExhaustedError(StrCat(
         op, " ", path, ": watch budget of ", options_.watch_budget_bytes,
         " path bytes exhausted (the reconnect SetWatches packet must stay under 1 MB)"));
@@ -821,7 +856,7 @@ void Engine::OnWatchEvent(int type, const char* path, WatchKind kind) {
   if (it == native_watches_.end()) return;
   std::vector<std::shared_ptr<CallbackSlot>> slots = std::move(it->second.slots);
   it->second.slots.clear();
-  watch_bytes_ -= std::min(watch_bytes_, it->first.first.size());
+  watch_bytes_ -= std::min(watch_bytes_.load(), it->first.first.size());
   if (it->second.pending_arms == 0) native_watches_.erase(it);
   WatchEvent event;
   event.path = path;
@@ -852,7 +887,7 @@ void Engine::DetachSlot(const std::string& path, WatchKind kind, const CallbackS
   const size_t before = native.slots.size();
   std::erase_if(native.slots, [slot](const auto& s) { return s.get() == slot; });
   if (before == 0 || !native.slots.empty()) return;
-  watch_bytes_ -= std::min(watch_bytes_, path.size());
+  watch_bytes_ -= std::min(watch_bytes_.load(), path.size());
   if (native.pending_arms > 0) return;  // a read in flight re-arms it; keep the server watch
   native_watches_.erase(it);
   if (zh_ != nullptr && loop_connected_) {
@@ -1019,13 +1054,13 @@ void Engine::Shutdown() {
     }
     closed_ = true;
   }
-  Post([this] { stopping_ = true; });
+  Post([this] { stopping_ = true; });  // flushes the dispatcher's deferred requests first
   if (OnLoopThread()) {
     loop_thread_.detach();  // ends by itself after this callback returns
     return;
   }
   loop_thread_.join();
-  dispatcher_.reset();  // runs what is queued (the terminal events), then ends or detaches
+  if (dispatcher_ != nullptr) dispatcher_->Stop();  // runs what is queued (terminal events)
 }
 
 void Engine::CloseOnLoop() {

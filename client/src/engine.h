@@ -87,8 +87,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   static absl::StatusOr<std::shared_ptr<Engine>> Start(ClientOptions options);
   ~Engine();
 
-  // Thread-safe. Queues `request`; its `done` runs exactly once.
+  // Thread-safe. Queues `request`; its `done` runs exactly once. Requests submitted from the
+  // dispatcher thread are handed to the loop once per dispatcher batch (one lock, one wakeup).
   void Submit(std::unique_ptr<Request> request);
+  // On the dispatcher thread: hands its deferred requests to the loop now (elsewhere a no-op).
+  // Called after each dispatcher batch, before any other post from that thread (order), and
+  // before anything there blocks waiting for the loop.
+  void FlushDeferredSubmissions();
   // Thread-safe. Runs `task` on the loop thread (dropped, unrun, once the loop has ended).
   void Post(Task task);
   // Thread-safe. As Post, but returns false, leaving `task` untouched, once the loop has ended.
@@ -191,7 +196,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Mutex subscribers_mu_;
   std::vector<std::shared_ptr<CallbackSlot>> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);
 
-  std::unique_ptr<Dispatcher> dispatcher_;  // null with CallbackExecution::kInline
+  std::unique_ptr<Dispatcher> dispatcher_;  // null with CallbackExecution::kInline; never reset
+  // Requests submitted on the dispatcher thread during a batch (touched by that thread only).
+  std::vector<std::unique_ptr<Request>> deferred_;
   std::thread loop_thread_;
   std::thread::id loop_thread_id_;
 
@@ -217,7 +224,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::optional<absl::Time> loss_deadline_;  // suspended: declare lost at this time
   std::multimap<absl::Time, Task> timers_;    // RunAt
   absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
-  size_t watch_bytes_ = 0;
+  std::atomic<size_t> watch_bytes_{0};  // written by the loop, read by CheckWatchBudget
   std::vector<DigestCredential> digest_auth_;
   std::vector<std::pair<std::string, std::string>> extra_auth_;  // AddAuth calls that succeeded
   uint64_t next_listener_id_ = 1;

@@ -9,12 +9,11 @@ namespace zk::internal {
 void PersistentWatcher::Start(std::shared_ptr<Engine> engine, std::string path, bool recursive,
                               WatchCallback on_event, Callback<Watch> done) {
   auto watcher = std::make_shared<PersistentWatcher>(engine, std::move(path), recursive);
-  std::weak_ptr<PersistentWatcher> weak = watcher;
+  // The user's handle owns the watcher through this cancel hook (everything else refers to it
+  // weakly); cancelling the handle releases the hook, and with it the watcher.
   auto user_slot = std::make_shared<CallbackSlot>(
-      CallbackSlot::Callback(std::move(on_event)), [weak, engine] {
-        engine->Post([weak] {
-          if (auto self = weak.lock()) self->Stop();
-        });
+      CallbackSlot::Callback(std::move(on_event)), [watcher, engine] {
+        engine->Post([watcher] { watcher->Stop(); });
       });
   auto shared_done = std::make_shared<Callback<Watch>>(std::move(done));
   Task begin = [watcher, user_slot, shared_done]() mutable {

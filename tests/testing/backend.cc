@@ -118,6 +118,8 @@ class EmbeddedBackend final : public Backend {
   }
   absl::Status Restart() override {
     absl::MutexLock lock(&mutex_);
+    // A real server that restarts serves again; a paused embedded one must be resumed too.
+    if (paused_) server_->Resume();
     paused_ = false;
     return CallToStatus([&] { return server_->Restart(); });
   }

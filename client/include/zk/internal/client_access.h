@@ -34,6 +34,8 @@ class ClientAccess {
     std::shared_ptr<CallbackSlot> slot;
   };
   static Listener NewListener();
+  // Cancels a listener as its handle would (waits for a running call on another thread).
+  static void CancelListener(const std::shared_ptr<CallbackSlot>& slot);
   static bool RunListener(const std::shared_ptr<CallbackSlot>& slot, absl::FunctionRef<void()> fn);
 
   // The Client::AsyncX operations, completing on the loop thread.
