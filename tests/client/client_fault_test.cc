@@ -1,0 +1,398 @@
+// zkcpp client tests with fault injection, on every backend: server-side session expiry, server
+// crash + restart, a frozen server. Sessions are short so that the suite stays fast.
+
+#include <atomic>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "zk/internal/sync.h"
+#include "client_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "zk/client.h"
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+#include "zk/testing/embedded_server.h"
+#endif
+
+namespace zk::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Eq;
+using ::testing::Ne;
+
+class ClientFaultTest : public ClientTest {
+ protected:
+  ClientOptions Options() override {
+    return TestOptions(connect_string(), std::chrono::milliseconds(4000));
+  }
+
+  // Expires a session on the server and waits until `took_effect()`. On a real server the
+  // expiry helper takes the session over on a second connection; the client, disconnected by
+  // that, may reconnect first and take its session back, and the server then drops the helper's
+  // connection (Unavailable, expiry not done): then it tries again.
+  bool ForceExpiry(int64_t session_id, const std::string& password,
+                   absl::FunctionRef<bool()> took_effect) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      const absl::Status expired = backend().ExpireSession(session_id, password);
+      if (!expired.ok() && !absl::IsUnavailable(expired) && !absl::IsAborted(expired)) {
+        ADD_FAILURE() << "ExpireSession: " << expired;
+        return false;
+      }
+      if (WaitFor(took_effect, expired.ok() || absl::IsAborted(expired) ? kWait
+                                                                         : absl::Seconds(2))) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool ForceExpiry(Client& c, const SessionLog& log) {
+    return ForceExpiry(c.session_id(), c.session_password(), [&] {
+      for (const SessionEvent& e : log.events()) {
+        if (e.state == SessionState::kLost) return true;
+      }
+      return false;
+    });
+  }
+};
+
+// Server-side expiry: kLost, then kReconnected with a new session; the old ephemerals are gone,
+// one-shot watches end with kNotWatching, and the client works on the new session.
+TEST_P(ClientFaultTest, ServerSideExpiryOpensANewSession) {
+  SessionLog log;
+  Subscription sub = client().SubscribeSessionEvents(log.Callback());
+  ASSERT_THAT(client().Create(P("eph"), "", {.mode = CreateMode::kEphemeral}), IsOk());
+  ASSERT_THAT(client().Create(P("node"), ""), IsOk());
+  EventLog data_watch, child_watch, exists_watch;
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> w1, client().GetAndWatch(P("node"), data_watch.Callback()));
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<ChildrenResult> w2,
+                          client().GetChildrenAndWatch(P("node"), child_watch.Callback()));
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<std::optional<Stat>> w3,
+                          client().ExistsAndWatch(P("absent"), exists_watch.Callback()));
+  const int64_t old_session = client().session_id();
+
+  ASSERT_TRUE(ForceExpiry(client(), log));
+
+  std::optional<size_t> lost = log.WaitForState(SessionState::kLost);
+  ASSERT_TRUE(lost.has_value()) << ::testing::PrintToString(log.events());
+  std::optional<size_t> back = log.WaitForState(SessionState::kReconnected, *lost);
+  ASSERT_TRUE(back.has_value()) << ::testing::PrintToString(log.events());
+  const std::vector<SessionEvent> events = log.events();
+  EXPECT_EQ(events[*lost].session_id, old_session);
+  EXPECT_TRUE(events[*back].new_session);
+  EXPECT_NE(events[*back].session_id, old_session);
+  EXPECT_NE(events[*back].session_id, 0);
+  ASSERT_THAT(client().WaitUntilConnected(std::chrono::seconds(20)), IsOk());
+  EXPECT_EQ(client().session_id(), events[*back].session_id);
+
+  for (EventLog* log : {&data_watch, &child_watch, &exists_watch}) {
+    ASSERT_TRUE(log->WaitForSize(1));
+    ASSERT_EQ(log->size(), 1u);
+    EXPECT_EQ(log->events()[0].type, WatchEventType::kNotWatching);
+    EXPECT_FALSE(log->events()[0].reason.ok());
+  }
+  EXPECT_THAT(client().Exists(P("eph")), IsOkAndHolds(Eq(std::nullopt)));
+  // The new session works and owns new ephemerals.
+  ZK_ASSERT_OK_AND_ASSIGN(CreateResult eph2,
+                          client().Create(P("eph2"), "", {.mode = CreateMode::kEphemeral}));
+  EXPECT_EQ(eph2.stat.ephemeral_owner, client().session_id());
+  // The old watches stay silent after the changes they watched.
+  ASSERT_THAT(client().Set(P("node"), "x"), IsOk());
+  ASSERT_THAT(client().Create(P("absent"), ""), IsOk());
+  ASSERT_THAT(client().Create(P("node/kid"), ""), IsOk());
+  EventLog barrier;
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> wb, client().GetAndWatch(P("node"), barrier.Callback()));
+  ASSERT_THAT(client().Set(P("node"), "y"), IsOk());
+  ASSERT_TRUE(barrier.WaitForSize(1));
+  for (EventLog* log : {&data_watch, &child_watch, &exists_watch}) EXPECT_EQ(log->size(), 1u);
+}
+
+// Expiry seen by another client: it learns of the ephemeral's deletion through its watch.
+TEST_P(ClientFaultTest, ExpiryDeletesEphemeralsForOtherWatchers) {
+  std::unique_ptr<Client> owner = NewClient();
+  ASSERT_NE(owner, nullptr);
+  ASSERT_THAT(owner->Create(P("lease"), "", {.mode = CreateMode::kEphemeral}), IsOk());
+  EventLog events;
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<std::optional<Stat>> w,
+                          client().ExistsAndWatch(P("lease"), events.Callback()));
+  ASSERT_TRUE(w.result.has_value());
+  ASSERT_TRUE(ForceExpiry(owner->session_id(), owner->session_password(),
+                          [&] { return events.size() >= 1; }));
+  EXPECT_THAT(events.events(), ElementsAre(EventIs(WatchEventType::kDeleted, P("lease"))));
+}
+
+// Persistent watches outlive an expiry: they resync on the new session and report what changed
+// while the client was away.
+TEST_P(ClientFaultTest, PersistentWatchResyncsAfterExpiry) {
+  const std::string path = P("pw");
+  ASSERT_THAT(client().Create(path, "0"), IsOk());
+  zk::internal::Mutex mu;
+  std::vector<WatchEvent> events;
+  std::string last_data;
+  ZK_ASSERT_OK_AND_ASSIGN(Watch watch, client().AddPersistentWatch(path, {.recursive = true},
+                                                                   [&](const WatchEvent& e) {
+                                                                     zk::internal::MutexLock lock(&mu);
+                                                                     events.push_back(e);
+                                                                   }));
+  SessionLog log;
+  Subscription sub = client().SubscribeSessionEvents(log.Callback());
+  std::unique_ptr<Client> other = NewClient();
+  ASSERT_NE(other, nullptr);
+
+  ASSERT_TRUE(ForceExpiry(client(), log));
+  // Changes while the watcher's session is gone (it may or may not have noticed yet).
+  ASSERT_THAT(other->Set(path, "during"), IsOk());
+  ASSERT_THAT(other->Create(path + "/kid", ""), IsOk());
+  ASSERT_TRUE(log.WaitForState(SessionState::kReconnected).has_value());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        zk::internal::MutexLock lock(&mu);
+        bool data = false, kid = false;
+        for (const WatchEvent& e : events) {
+          if (e.type == WatchEventType::kDataChanged && e.path == path) data = true;
+          if (e.type == WatchEventType::kCreated && e.path == path + "/kid") kid = true;
+        }
+        return data && kid;
+      },
+      kWait))
+      << "changes made during the outage were not reported";
+  // And it keeps watching on the new session.
+  ASSERT_THAT(other->Set(path + "/kid", "after"), IsOk());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        zk::internal::MutexLock lock(&mu);
+        return !events.empty() && events.back().type == WatchEventType::kDataChanged &&
+               events.back().path == path + "/kid";
+      },
+      kWait));
+  zk::internal::MutexLock lock(&mu);
+  for (const WatchEvent& e : events) {
+    EXPECT_NE(e.type, WatchEventType::kNotWatching) << ::testing::PrintToString(e);
+  }
+}
+
+// A crash + restart of the server: kSuspended, then kReconnected on the same session; ephemerals
+// and watches survive.
+TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
+  SessionLog log;
+  Subscription sub = client().SubscribeSessionEvents(log.Callback());
+  ASSERT_THAT(client().Create(P("eph"), "", {.mode = CreateMode::kEphemeral}), IsOk());
+  ASSERT_THAT(client().Create(P("node"), ""), IsOk());
+  EventLog watch;
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> w, client().GetAndWatch(P("node"), watch.Callback()));
+  const int64_t session = client().session_id();
+
+  ASSERT_THAT(backend().Restart(), IsOk());
+
+  std::optional<size_t> suspended = log.WaitForState(SessionState::kSuspended);
+  ASSERT_TRUE(suspended.has_value()) << ::testing::PrintToString(log.events());
+  std::optional<size_t> back = log.WaitForState(SessionState::kReconnected, *suspended);
+  ASSERT_TRUE(back.has_value()) << ::testing::PrintToString(log.events());
+  const std::vector<SessionEvent> events = log.events();
+  EXPECT_FALSE(events[*back].new_session);
+  EXPECT_EQ(events[*back].session_id, session);
+  EXPECT_EQ(client().session_id(), session);
+  for (const SessionEvent& e : events) {
+    EXPECT_NE(e.state, SessionState::kLost) << ::testing::PrintToString(events);
+  }
+  ZK_ASSERT_OK_AND_ASSIGN(std::optional<Stat> eph, client().Exists(P("eph")));
+  ASSERT_TRUE(eph.has_value());
+  EXPECT_EQ(eph->ephemeral_owner, session);
+  // The watch was re-registered on reconnect and fires for a change made afterwards.
+  std::unique_ptr<Client> other = NewClient();
+  ASSERT_NE(other, nullptr);
+  ASSERT_THAT(other->Set(P("node"), "after restart"), IsOk());
+  ASSERT_TRUE(watch.WaitForSize(1));
+  EXPECT_THAT(watch.events(), ElementsAre(EventIs(WatchEventType::kDataChanged, P("node"))));
+}
+
+// Operations issued while the client is disconnected are parked and sent once it reconnects.
+TEST_P(ClientFaultTest, OpsIssuedWhileDisconnectedCompleteAfterReconnect) {
+  ClientOptions options = Options();
+  options.operation_timeout = std::chrono::seconds(30);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  SessionLog log;
+  Subscription sub = c->SubscribeSessionEvents(log.Callback());
+  const int64_t session = c->session_id();
+  absl::Status restarted = absl::UnknownError("not run");
+  std::thread restarter([&] { restarted = backend().Restart(); });
+  const std::optional<size_t> suspended = log.WaitForState(SessionState::kSuspended);
+  constexpr int kOps = 10;
+  std::atomic<int> done{0};
+  zk::internal::Mutex mu;
+  std::vector<absl::Status> statuses;
+  CloseOnExit close_on_exit(c);
+  if (suspended.has_value()) {
+    for (int i = 0; i < kOps; ++i) {
+      c->AsyncCreate(P("q" + std::to_string(i)), "", {}, [&](absl::StatusOr<CreateResult> r) {
+        zk::internal::MutexLock lock(&mu);
+        statuses.push_back(r.status());
+        ++done;
+      });
+    }
+  }
+  restarter.join();
+  ASSERT_THAT(restarted, IsOk());
+  ASSERT_TRUE(suspended.has_value()) << ::testing::PrintToString(log.events());
+  ASSERT_TRUE(WaitFor([&] { return done.load() == kOps; }, kWait));
+  {
+    zk::internal::MutexLock lock(&mu);
+    for (const absl::Status& s : statuses) EXPECT_THAT(s, IsOk());
+  }
+  ZK_ASSERT_OK_AND_ASSIGN(ChildrenResult children, client().GetChildren(Root()));
+  EXPECT_EQ(children.children.size(), static_cast<size_t>(kOps));
+  EXPECT_EQ(c->session_id(), session);
+}
+
+// A frozen server: a blocking call ends with DeadlineExceeded at its deadline (a write says its
+// outcome is unknown), and the client recovers once the server answers again.
+TEST_P(ClientFaultTest, FrozenServerGivesDeadlineExceeded) {
+  ClientOptions options = Options();
+  options.session_timeout = std::chrono::milliseconds(8000);
+  options.operation_timeout = std::chrono::milliseconds(500);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  ASSERT_THAT(c->Create(P("frozen"), "before"), IsOk());
+  ASSERT_THAT(backend().Pause(), IsOk());
+  absl::StatusOr<GetResult> read = c->Get(P("frozen"));
+  EXPECT_THAT(read, StatusIs(absl::StatusCode::kDeadlineExceeded, "get " + P("frozen")));
+  EXPECT_FALSE(IsUnknownOutcome(read.status()));
+  absl::StatusOr<Stat> write = c->Set(P("frozen"), "during");
+  EXPECT_THAT(write, StatusIs(absl::StatusCode::kDeadlineExceeded, "set " + P("frozen")));
+  EXPECT_TRUE(IsUnknownOutcome(write.status())) << write.status();
+  ASSERT_THAT(backend().Resume(), IsOk());
+  EXPECT_TRUE(WaitFor([&] { return c->Get(P("frozen")).ok(); }, kWait));
+  // The unknown-outcome write was in fact applied once the server woke up (it was sent).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<GetResult> got = client().Get(P("frozen"));
+        return got.ok() && got->data == "during";
+      },
+      kWait));
+}
+
+// Close while another thread is blocked on a frozen server: the blocked call ends with
+// Cancelled, promptly.
+TEST_P(ClientFaultTest, CloseCancelsABlockedCall) {
+  ClientOptions options = Options();
+  options.operation_timeout = std::chrono::seconds(60);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  ASSERT_THAT(c->Create(P("blocked"), ""), IsOk());
+  ASSERT_THAT(backend().Pause(), IsOk());
+  zk::internal::Notification started;
+  absl::StatusOr<GetResult> result = absl::UnknownError("not run");
+  std::atomic<bool> returned{false};
+  CloseOnExit close_on_exit(c);
+  std::thread blocked([&] {
+    started.Notify();
+    result = c->Get(P("blocked"));
+    returned = true;
+  });
+  started.WaitForNotification();
+  c->Close();
+  EXPECT_TRUE(WaitFor([&] { return returned.load(); }, kWait));
+  blocked.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_THAT(backend().Resume(), IsOk());
+}
+
+// Protected create across a connection loss: the create is in flight when the server crashes;
+// afterwards there is exactly one node with the protected prefix, and it is the one returned.
+TEST_P(ClientFaultTest, ProtectedCreateSurvivesConnectionLoss) {
+  ClientOptions options = Options();
+  options.session_timeout = std::chrono::milliseconds(8000);
+  options.operation_timeout = std::chrono::seconds(30);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  ASSERT_THAT(c->Create(P("locks"), ""), IsOk());
+  struct Outcome {
+    zk::internal::Notification done;
+    absl::StatusOr<CreateResult> created = absl::UnknownError("not run");
+  };
+  for (CreateMode mode : {CreateMode::kEphemeralSequential, CreateMode::kPersistentSequential}) {
+    SCOPED_TRACE(mode == CreateMode::kEphemeralSequential ? "ephemeral" : "persistent");
+    ASSERT_THAT(client().DeleteRecursive(P("locks")), IsOk());
+    ASSERT_THAT(client().Create(P("locks"), ""), IsOk());
+    ASSERT_THAT(backend().Pause(), IsOk());
+    // Shared with the callback, which may outlive this scope if an assertion fails.
+    auto outcome = std::make_shared<Outcome>();
+    c->AsyncCreate(P("locks/lock-"), "mine", {.mode = mode, .protect = true},
+                   [outcome](absl::StatusOr<CreateResult> r) {
+                     outcome->created = std::move(r);
+                     outcome->done.Notify();
+                   });
+    ASSERT_THAT(backend().Restart(), IsOk());
+    ASSERT_TRUE(outcome->done.WaitForNotificationWithTimeout(kWait));
+    const absl::StatusOr<CreateResult>& created = outcome->created;
+    ASSERT_THAT(created, IsOk());
+    ZK_ASSERT_OK_AND_ASSIGN(ChildrenResult children, client().GetChildren(P("locks")));
+    ASSERT_EQ(children.children.size(), 1u) << ::testing::PrintToString(children.children);
+    EXPECT_EQ(created->path, P("locks/" + children.children[0]));
+    EXPECT_TRUE(std::regex_match(children.children[0],
+                                 std::regex("_c_[0-9a-f-]{36}-lock-[0-9]{10}")))
+        << children.children[0];
+    ZK_ASSERT_OK_AND_ASSIGN(GetResult got, client().Get(created->path));
+    EXPECT_EQ(got.data, "mine");
+    if (mode == CreateMode::kEphemeralSequential) {
+      EXPECT_EQ(got.stat.ephemeral_owner, c->session_id());
+    }
+  }
+}
+
+// Protected create whose reply is lost after the server applied it: the client must find its
+// own node by the prefix instead of creating a second one. Needs a server that can hold a reply
+// back and then drop the connection (the embedded server); skipped on others.
+TEST_P(ClientFaultTest, ProtectedCreateFindsItsNodeAfterALostReply) {
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+  EmbeddedServer* server = AsEmbeddedServer(backend());
+#else
+  void* server = nullptr;
+#endif
+  if (server == nullptr) GTEST_SKIP() << "needs the embedded server's reply delay";
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+  ClientOptions options = Options();
+  options.session_timeout = std::chrono::milliseconds(8000);
+  options.operation_timeout = std::chrono::seconds(30);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  ASSERT_THAT(c->Create(P("locks"), ""), IsOk());
+  SessionLog log;
+  Subscription sub = c->SubscribeSessionEvents(log.Callback());
+  const int64_t zxid_before = server->last_zxid();
+  server->SetResponseDelay(std::chrono::seconds(60));
+  zk::internal::Notification done;
+  absl::StatusOr<CreateResult> created = absl::UnknownError("not run");
+  CloseOnExit close_on_exit(c);
+  c->AsyncCreate(P("locks/lock-"), "mine", {.mode = CreateMode::kEphemeralSequential, .protect = true},
+                 [&](absl::StatusOr<CreateResult> r) {
+                   created = std::move(r);
+                   done.Notify();
+                 });
+  // Applied (the zxid moved) but its reply is held back: drop the connection.
+  ASSERT_TRUE(WaitFor([&] { return server->last_zxid() > zxid_before; }, kWait));
+  server->DropConnection(c->session_id());
+  server->SetResponseDelay(std::chrono::milliseconds(0));
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  ASSERT_THAT(created, IsOk());
+  EXPECT_TRUE(log.WaitForState(SessionState::kSuspended).has_value())
+      << "the connection was not lost: the test did not exercise the recovery";
+  ZK_ASSERT_OK_AND_ASSIGN(ChildrenResult children, client().GetChildren(P("locks")));
+  ASSERT_EQ(children.children.size(), 1u) << ::testing::PrintToString(children.children);
+  EXPECT_EQ(created->path, P("locks/" + children.children[0]));
+  ZK_ASSERT_OK_AND_ASSIGN(GetResult got, client().Get(created->path));
+  EXPECT_EQ(got.stat.ephemeral_owner, c->session_id());
+#endif
+}
+
+ZK_INSTANTIATE_BACKEND_TEST(ClientFaultTest);
+
+}  // namespace
+}  // namespace zk::testing
