@@ -45,6 +45,14 @@ std::vector<std::string> SortedParticipants(const std::vector<std::string>& chil
   return out;
 }
 
+std::vector<Op> PrependExistenceCheck(std::string node, std::vector<Op> ops) {
+  std::vector<Op> guarded;
+  guarded.reserve(ops.size() + 1);
+  guarded.push_back(op::Check{.path = std::move(node)});
+  for (Op& op : ops) guarded.push_back(std::move(op));
+  return guarded;
+}
+
 Contender::Contender(Client& client, ContenderOptions options)
     : client_(client), options_(std::move(options)) {}
 

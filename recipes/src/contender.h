@@ -43,6 +43,10 @@ std::string_view SequenceOf(std::string_view name, std::string_view marker);
 std::vector<std::string> SortedParticipants(const std::vector<std::string>& children,
                                             std::string_view marker);
 
+// Returns `ops` preceded by a check that `node` exists: as a Multi they commit only while it
+// does (the fencing of locks and leaders).
+std::vector<Op> PrependExistenceCheck(std::string node, std::vector<Op> ops);
+
 struct ContenderOptions {
   std::string dir;     // the recipe's path
   std::string marker;  // name part before the sequence, e.g. "lock-"

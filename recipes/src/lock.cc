@@ -1,10 +1,10 @@
 #include "zk/recipes/lock.h"
 
-#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "contender.h"
+#include "listener_set.h"
 #include "zk/internal/client_access.h"
 #include "zk/path.h"
 
@@ -125,11 +125,7 @@ absl::Status LockGuard::Release() {
 bool LockGuard::IsHeld() const { return contender_ && contender_->held(); }
 
 std::vector<Op> LockGuard::Guard(std::vector<Op> ops) const {
-  std::vector<Op> guarded;
-  guarded.reserve(ops.size() + 1);
-  guarded.push_back(op::Check{.path = node_path_});
-  for (Op& op : ops) guarded.push_back(std::move(op));
-  return guarded;
+  return internal::PrependExistenceCheck(node_path_, std::move(ops));
 }
 
 absl::StatusOr<MultiResult> LockGuard::GuardedMulti(std::vector<Op> ops) const {
@@ -153,15 +149,6 @@ absl::StatusOr<MultiResult> LockGuard::GuardedMulti(std::vector<Op> ops) const {
 
 // --- Lock -------------------------------------------------------------------------------------
 
-// Listener registrations, shared with in-flight deliveries.
-struct Lock::Listeners {
-  zk::internal::Mutex mu;
-  std::map<uint64_t, std::pair<std::shared_ptr<zk::internal::CallbackSlot>,
-                               std::function<void(const LockEvent&)>>>
-      entries ABSL_GUARDED_BY(mu);
-  uint64_t next_id ABSL_GUARDED_BY(mu) = 1;
-};
-
 absl::StatusOr<std::unique_ptr<Lock>> Lock::Create(Client& client, std::string_view path,
                                                    LockOptions options) {
   ZK_RETURN_IF_ERROR(ValidatePath("lock", path));
@@ -173,13 +160,11 @@ Lock::Lock(Client& client, std::string path, LockOptions options)
     : client_(client),
       path_(std::move(path)),
       options_(std::move(options)),
-      listeners_(std::make_shared<Listeners>()) {}
+      listeners_(std::make_shared<internal::ListenerSet<LockEvent>>()) {}
 
 Lock::~Lock() {
   Cancel();
-  MutexLock lock(&listeners_->mu);
-  for (auto& [id, entry] : listeners_->entries) ClientAccess::RunListener(entry.first, [] {});
-  listeners_->entries.clear();
+  listeners_->Close();
 }
 
 void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
@@ -236,7 +221,7 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
   const std::optional<absl::Time> deadline =
       try_only ? std::nullopt : std::optional<absl::Time>(absl::Now() + absl::FromChrono(timeout));
   auto shared_done = std::make_shared<Callback<LockGuard>>(std::move(done));
-  std::weak_ptr<Listeners> listeners = listeners_;
+  std::weak_ptr<internal::ListenerSet<LockEvent>> listeners = listeners_;
   Client* client = &client_;
   const bool posted = ClientAccess::RunOnLoop(client_, [=, this]() mutable {
     contender->Start(
@@ -260,16 +245,7 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
             case internal::ContenderEvent::kLost: type = LockEventType::kLost; break;
             default: return;
           }
-          auto shared = listeners.lock();
-          if (!shared) return;
-          const LockEvent lock_event{type, acquired.path};
-          MutexLock lock(&shared->mu);
-          for (auto& [id, entry] : shared->entries) {
-            ClientAccess::DeliverToUser(client_, [slot = entry.first, fn = entry.second,
-                                                  lock_event] {
-              ClientAccess::RunListener(slot, [&] { fn(lock_event); });
-            });
-          }
+          if (auto shared = listeners.lock()) shared->Notify(*client, {type, acquired.path});
         });
   });
   if (!posted) {
@@ -328,11 +304,7 @@ bool Lock::IsHeld() const {
 }
 
 Subscription Lock::AddListener(std::function<void(const LockEvent&)> listener) {
-  ClientAccess::Listener registration = ClientAccess::NewListener();
-  MutexLock lock(&listeners_->mu);
-  listeners_->entries.emplace(listeners_->next_id++,
-                              std::make_pair(registration.slot, std::move(listener)));
-  return std::move(registration.handle);
+  return listeners_->Add(std::move(listener));
 }
 
 }  // namespace zk::recipes

@@ -45,6 +45,8 @@ namespace zk::recipes {
 
 namespace internal {
 class Contender;
+template <typename Event>
+class ListenerSet;
 }
 
 enum class LockEventType {
@@ -141,12 +143,10 @@ class Lock {
   Lock(Client& client, std::string path, LockOptions options);
   void Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
              bool deliver_on_loop);
-  struct Listeners;
-
   Client& client_;
   const std::string path_;
   const LockOptions options_;
-  std::shared_ptr<Listeners> listeners_;
+  std::shared_ptr<internal::ListenerSet<LockEvent>> listeners_;
   mutable zk::internal::Mutex mu_;
   std::shared_ptr<internal::Contender> current_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,0 +1,173 @@
+// zkcpp recipes — leader election (an active/standby pair, or N candidates, electing a master).
+//
+// Overview. Every participant creates "<path>/_c_<uuid>-latch-<seq>" holding its participant id
+// (Curator LeaderLatch's layout); the lowest node leads. A follower watches only its
+// predecessor. Two styles:
+//   - LeaderElection (latch): Start() once, then IsLeader(), AwaitLeadership(), listeners;
+//   - LeaderSelector: a take-leadership function runs on its own thread while this process
+//     leads, and leadership is given up when it returns (then re-queued if asked).
+//
+//   ZK_ASSIGN_OR_RETURN(auto election, zk::recipes::LeaderElection::Create(
+//                                          *client, "/services/billing/leader",
+//                                          {.participant_id = "billing-a:8080"}));
+//   ZK_RETURN_IF_ERROR(election->Start());
+//   if (election->AwaitLeadership(std::chrono::seconds(30)).ok()) { /* act as master */ }
+//
+// Safety. Leadership is given up the moment the connection is suspended (listeners hear it
+// before any later event), and taken back after a reconnect only once our node is confirmed
+// (a node that was lowest stays lowest: sequence numbers only grow). After a session loss the
+// participant re-queues with a new node, deleting its stale node of the old session first. The
+// epoch (our node's czxid) increases from one leader to the next: use it to fence writes. With
+// fail_fast, losing leadership calls on_leadership_lost (default: abort the process).
+//
+// Thread-safety: thread-safe. Lifetime: must not outlive the Client; the destructor leaves the
+// election and no callback of it runs after the destructor returns.
+
+#ifndef ZK_RECIPES_LEADER_ELECTION_H_
+#define ZK_RECIPES_LEADER_ELECTION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "zk/client.h"
+#include "zk/internal/sync.h"
+
+namespace zk::recipes {
+
+namespace internal {
+class Contender;
+}
+
+struct LeaderElectionOptions {
+  // Who we are (stored in our node; CurrentLeader() returns it). Required.
+  std::string participant_id;
+  // Treat losing leadership as fatal: call on_leadership_lost (default: abort()).
+  bool fail_fast = false;
+  std::function<void()> on_leadership_lost;
+};
+
+struct LeadershipEvent {
+  bool is_leader = false;
+  int64_t epoch = 0;   // our node's czxid while leading
+  std::string reason;  // "elected", "suspended", "reconnected", "session lost", "resigned"
+};
+
+struct Participant {
+  std::string id;
+  bool is_leader = false;
+};
+
+// Latch-style election. Thread-safe.
+class LeaderElection {
+ public:
+  // Creates the recipe; no I/O. Errors: InvalidArgument (bad path, empty participant id).
+  static absl::StatusOr<std::unique_ptr<LeaderElection>> Create(Client& client,
+                                                                std::string_view path,
+                                                                LeaderElectionOptions options);
+  ~LeaderElection();
+
+  // Joins the election (returns at once; leadership is reported to listeners).
+  // Errors: FailedPrecondition if already started; Cancelled if the client is closed.
+  absl::Status Start();
+  // Leaves the election and joins again at the back of the queue (another participant leads
+  // next if there is one). Errors: FailedPrecondition if not started.
+  absl::Status Resign();
+
+  bool IsLeader() const;
+  // The epoch of our current leadership (0 when not leading).
+  int64_t epoch() const;
+  // Returns `ops` preceded by a check that our leader node still exists: as a Multi they commit
+  // only while we lead (fencing). Errors: FailedPrecondition when not leading.
+  absl::StatusOr<std::vector<Op>> Guard(std::vector<Op> ops) const;
+  // Waits until we lead, at most `timeout` (> 0).
+  // Errors: DeadlineExceeded, InvalidArgument, FailedPrecondition (not started, or on an inline
+  // callback thread), Cancelled (closed).
+  absl::Status AwaitLeadership(std::chrono::milliseconds timeout);
+  // Calls `listener` on the callback executor at every change of leadership.
+  Subscription AddListener(std::function<void(const LeadershipEvent&)> listener);
+
+  // The id of the current leader (one round trip per participant read).
+  // Errors: NotFound if nobody takes part; the client's errors.
+  absl::StatusOr<std::string> CurrentLeader();
+  // The participants in queue order, the leader first.
+  absl::StatusOr<std::vector<Participant>> Participants();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct State;
+  LeaderElection(Client& client, std::string path, LeaderElectionOptions options);
+  static void Join(const std::shared_ptr<State>& state);  // loop thread
+
+  Client& client_;
+  const std::string path_;
+  const LeaderElectionOptions options_;
+  std::shared_ptr<State> state_;
+};
+
+// What take_leadership gets: whether it still leads. Thread-safe.
+class LeadershipContext {
+ public:
+  // True until leadership is lost (suspension, session loss) or the selector is stopping.
+  bool IsLeader() const;
+  // Waits until IsLeader() turns false, at most `timeout`; returns IsLeader().
+  bool WaitWhileLeader(std::chrono::milliseconds timeout) const;
+  int64_t epoch() const { return epoch_; }
+
+ private:
+  friend class LeaderSelector;
+  struct Shared {
+    mutable zk::internal::Mutex mu;
+    bool leading ABSL_GUARDED_BY(mu) = false;
+  };
+  std::shared_ptr<Shared> shared_;
+  int64_t epoch_ = 0;
+};
+
+struct LeaderSelectorOptions {
+  LeaderElectionOptions election;
+  // Join again after take_leadership returns (else leave for good).
+  bool auto_requeue = true;
+};
+
+// Selector-style election: runs `take_leadership` on its own thread while leading. Thread-safe.
+class LeaderSelector {
+ public:
+  using TakeLeadership = std::function<void(const LeadershipContext&)>;
+  static absl::StatusOr<std::unique_ptr<LeaderSelector>> Create(Client& client,
+                                                                std::string_view path,
+                                                                LeaderSelectorOptions options,
+                                                                TakeLeadership take_leadership);
+  // Tells a running take_leadership that leadership ends (context.IsLeader() turns false),
+  // waits for it to return, and leaves the election.
+  ~LeaderSelector();
+  absl::Status Start();
+  // How many times take_leadership has been called.
+  int64_t leadership_count() const;
+
+ private:
+  LeaderSelector(std::unique_ptr<LeaderElection> election, LeaderSelectorOptions options,
+                 TakeLeadership take_leadership);
+  void Run();
+
+  std::unique_ptr<LeaderElection> election_;
+  const LeaderSelectorOptions options_;
+  const TakeLeadership take_leadership_;
+  Subscription subscription_;
+  std::shared_ptr<LeadershipContext::Shared> shared_;
+  mutable zk::internal::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+}  // namespace zk::recipes
+
+#endif  // ZK_RECIPES_LEADER_ELECTION_H_

@@ -1,0 +1,368 @@
+#include "zk/recipes/leader_election.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "contender.h"
+#include "listener_set.h"
+#include "zk/internal/client_access.h"
+#include "zk/path.h"
+
+namespace zk::recipes {
+
+using zk::internal::ClientAccess;
+using zk::internal::MutexLock;
+
+namespace {
+
+absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+constexpr char kMarker[] = "latch-";
+
+}  // namespace
+
+// Shared between the recipe object and its loop-thread continuations, which never touch the
+// recipe object itself (it may be gone by the time they run).
+struct LeaderElection::State {
+  State(Client& client, std::string path, LeaderElectionOptions options)
+      : client(client), path(std::move(path)), options(std::move(options)) {}
+  Client& client;
+  const std::string path;
+  const LeaderElectionOptions options;
+  zk::internal::Mutex mu;
+  bool started ABSL_GUARDED_BY(mu) = false;
+  bool closed ABSL_GUARDED_BY(mu) = false;
+  bool leading ABSL_GUARDED_BY(mu) = false;
+  int64_t epoch ABSL_GUARDED_BY(mu) = 0;
+  std::string node ABSL_GUARDED_BY(mu);  // our node while leading
+  // Replaced on Resign; only the loop thread uses the contender itself.
+  std::shared_ptr<internal::Contender> contender ABSL_GUARDED_BY(mu);
+  internal::ListenerSet<LeadershipEvent> listeners;
+};
+
+absl::StatusOr<std::unique_ptr<LeaderElection>> LeaderElection::Create(
+    Client& client, std::string_view path, LeaderElectionOptions options) {
+  ZK_RETURN_IF_ERROR(ValidatePath("leader_election", path));
+  if (path == "/") {
+    return absl::InvalidArgumentError("leader_election /: the root cannot be an election path");
+  }
+  if (options.participant_id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("leader_election ", Av(path), ": participant_id is empty"));
+  }
+  return std::unique_ptr<LeaderElection>(
+      new LeaderElection(client, std::string(path), std::move(options)));
+}
+
+LeaderElection::LeaderElection(Client& client, std::string path, LeaderElectionOptions options)
+    : client_(client),
+      path_(path),
+      options_(options),
+      state_(std::make_shared<State>(client, std::move(path), std::move(options))) {}
+
+LeaderElection::~LeaderElection() {
+  {
+    MutexLock lock(&state_->mu);
+    state_->closed = true;
+  }
+  state_->listeners.Close();
+  // Leave on the loop, after any Join/Resign already queued there, and wait for that step (not
+  // for the server's reply) so that nothing of ours runs after we return.
+  std::shared_ptr<State> state = state_;
+  auto leave = [state] {
+    std::shared_ptr<internal::Contender> contender;
+    {
+      MutexLock lock(&state->mu);
+      contender = std::move(state->contender);
+    }
+    if (contender) contender->Leave(absl::CancelledError("leader_election: closed"), nullptr);
+  };
+  if (ClientAccess::OnLoopThread(client_)) {
+    leave();
+    return;
+  }
+  auto left = std::make_shared<zk::internal::Notification>();
+  if (ClientAccess::RunOnLoop(client_, [leave, left] {
+        leave();
+        left->Notify();
+      })) {
+    left->WaitForNotification();
+  }
+}
+
+absl::Status LeaderElection::Start() {
+  {
+    MutexLock lock(&state_->mu);
+    if (state_->started) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leader_election ", path_, ": already started"));
+    }
+    state_->started = true;
+  }
+  if (!ClientAccess::RunOnLoop(client_, [state = state_] { Join(state); })) {
+    return absl::CancelledError(absl::StrCat("leader_election ", path_, ": client is closed"));
+  }
+  return absl::OkStatus();
+}
+
+void LeaderElection::Join(const std::shared_ptr<State>& state) {
+  auto contender = std::make_shared<internal::Contender>(
+      state->client, internal::ContenderOptions{.dir = state->path,
+                                                .marker = kMarker,
+                                                .data = state->options.participant_id,
+                                                .requeue_after_loss = true});
+  {
+    MutexLock lock(&state->mu);
+    if (state->closed) return;
+    state->contender = contender;
+  }
+  // Records a change of leadership and tells the listeners (loop thread).
+  auto set_leader = [state, contender](bool leading, int64_t epoch,
+                                                         std::string reason,
+                                                         const std::string& node) {
+    bool was_leading;
+    {
+      MutexLock lock(&state->mu);
+      if (state->closed || state->contender != contender) return;  // closed or resigned
+      was_leading = state->leading;
+      if (was_leading == leading) return;
+      state->leading = leading;
+      state->epoch = leading ? epoch : 0;
+      state->node = leading ? node : std::string();
+    }
+    state->listeners.Notify(state->client, {leading, leading ? epoch : 0, std::move(reason)});
+    if (was_leading && !leading && state->options.fail_fast) {
+      ClientAccess::DeliverToUser(state->client, [on_lost = state->options.on_leadership_lost] {
+        if (on_lost) {
+          on_lost();
+        } else {
+          std::fprintf(stderr, "zkcpp: leadership lost with fail_fast set; aborting\n");
+          std::abort();
+        }
+      });
+    }
+  };
+  contender->Start(
+      std::nullopt,
+      [set_leader](absl::StatusOr<internal::Acquired> acquired) {
+        if (acquired.ok()) set_leader(true, acquired->czxid, "elected", acquired->path);
+      },
+      [set_leader](internal::ContenderEvent event, const internal::Acquired& acquired) {
+        switch (event) {
+          case internal::ContenderEvent::kAcquired:
+            set_leader(true, acquired.czxid, "elected", acquired.path);
+            break;
+          case internal::ContenderEvent::kSuspended:
+            set_leader(false, 0, "suspended", acquired.path);
+            break;
+          case internal::ContenderEvent::kReconnected:
+            set_leader(true, acquired.czxid, "reconnected", acquired.path);
+            break;
+          case internal::ContenderEvent::kLost:
+            set_leader(false, 0, "session lost", acquired.path);
+            break;
+        }
+      });
+}
+
+absl::Status LeaderElection::Resign() {
+  std::shared_ptr<internal::Contender> old;
+  bool was_leading;
+  int64_t epoch;
+  {
+    // Synchronously: from here on IsLeader() is false and events of the old node are ignored.
+    MutexLock lock(&state_->mu);
+    if (!state_->started || state_->closed) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leader_election ", path_, ": not started"));
+    }
+    old = std::move(state_->contender);
+    was_leading = state_->leading;
+    epoch = state_->epoch;
+    state_->leading = false;
+    state_->epoch = 0;
+    state_->node.clear();
+  }
+  const bool posted = ClientAccess::RunOnLoop(client_, [state = state_, old, was_leading, epoch] {
+    if (old) old->Leave(absl::CancelledError("leader_election: resigned"), nullptr);
+    if (was_leading) state->listeners.Notify(state->client, {false, epoch, "resigned"});
+    Join(state);  // at the back of the queue: our new node's sequence is the highest
+  });
+  if (!posted) {
+    return absl::CancelledError(absl::StrCat("leader_election ", path_, ": client is closed"));
+  }
+  return absl::OkStatus();
+}
+
+bool LeaderElection::IsLeader() const {
+  MutexLock lock(&state_->mu);
+  return state_->leading;
+}
+
+int64_t LeaderElection::epoch() const {
+  MutexLock lock(&state_->mu);
+  return state_->epoch;
+}
+
+absl::Status LeaderElection::AwaitLeadership(std::chrono::milliseconds timeout) {
+  if (timeout <= std::chrono::milliseconds::zero()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "await_leadership ", path_, ": timeout must be positive (got ", timeout.count(), " ms)"));
+  }
+  if (ClientAccess::OnLoopThread(client_)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "await_leadership ", path_, ": blocking call from an inline callback would deadlock"));
+  }
+  MutexLock lock(&state_->mu);
+  if (!state_->started) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("await_leadership ", path_, ": not started"));
+  }
+  State* state = state_.get();
+  state_->mu.AwaitWithTimeout(
+      [state]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state->leading || state->closed; },
+      absl::FromChrono(timeout));
+  if (state_->leading) return absl::OkStatus();
+  if (state_->closed) return absl::CancelledError(absl::StrCat("await_leadership ", path_, ": closed"));
+  return absl::DeadlineExceededError(absl::StrCat("await_leadership ", path_,
+                                                  ": not elected within ", timeout.count(), " ms"));
+}
+
+absl::StatusOr<std::vector<Op>> LeaderElection::Guard(std::vector<Op> ops) const {
+  std::string node;
+  {
+    MutexLock lock(&state_->mu);
+    if (!state_->leading) {
+      return absl::FailedPreconditionError(absl::StrCat("guard ", path_, ": not the leader"));
+    }
+    node = state_->node;
+  }
+  return internal::PrependExistenceCheck(std::move(node), std::move(ops));
+}
+
+Subscription LeaderElection::AddListener(std::function<void(const LeadershipEvent&)> listener) {
+  return state_->listeners.Add(std::move(listener));
+}
+
+absl::StatusOr<std::vector<Participant>> LeaderElection::Participants() {
+  ZK_ASSIGN_OR_RETURN(ChildrenResult children, client_.GetChildren(path_));
+  std::vector<Participant> participants;
+  for (const std::string& name : internal::SortedParticipants(children.children, kMarker)) {
+    absl::StatusOr<GetResult> node = client_.Get(JoinPath(path_, name));
+    if (IsNoNode(node.status())) continue;  // left meanwhile
+    if (!node.ok()) return node.status();
+    participants.push_back({node->data, participants.empty()});
+  }
+  return participants;
+}
+
+absl::StatusOr<std::string> LeaderElection::CurrentLeader() {
+  ZK_ASSIGN_OR_RETURN(std::vector<Participant> participants, Participants());
+  if (participants.empty()) {
+    return absl::NotFoundError(absl::StrCat("current_leader ", path_, ": no participants"));
+  }
+  return participants.front().id;
+}
+
+// --- LeaderSelector ---------------------------------------------------------------------------
+
+bool LeadershipContext::IsLeader() const {
+  MutexLock lock(&shared_->mu);
+  return shared_->leading;
+}
+
+bool LeadershipContext::WaitWhileLeader(std::chrono::milliseconds timeout) const {
+  MutexLock lock(&shared_->mu);
+  Shared* shared = shared_.get();
+  shared_->mu.AwaitWithTimeout([shared]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !shared->leading; },
+                               absl::FromChrono(timeout));
+  return shared_->leading;
+}
+
+absl::StatusOr<std::unique_ptr<LeaderSelector>> LeaderSelector::Create(
+    Client& client, std::string_view path, LeaderSelectorOptions options,
+    TakeLeadership take_leadership) {
+  if (!take_leadership) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("leader_selector ", Av(path), ": take_leadership is empty"));
+  }
+  ZK_ASSIGN_OR_RETURN(std::unique_ptr<LeaderElection> election,
+                      LeaderElection::Create(client, path, options.election));
+  return std::unique_ptr<LeaderSelector>(
+      new LeaderSelector(std::move(election), std::move(options), std::move(take_leadership)));
+}
+
+LeaderSelector::LeaderSelector(std::unique_ptr<LeaderElection> election,
+                               LeaderSelectorOptions options, TakeLeadership take_leadership)
+    : election_(std::move(election)),
+      options_(std::move(options)),
+      take_leadership_(std::move(take_leadership)),
+      shared_(std::make_shared<LeadershipContext::Shared>()) {
+  subscription_ = election_->AddListener([this](const LeadershipEvent& event) {
+    MutexLock lock(&shared_->mu);
+    shared_->leading = event.is_leader;
+  });
+}
+
+LeaderSelector::~LeaderSelector() {
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  {
+    MutexLock lock(&shared_->mu);
+    shared_->leading = false;
+  }
+  subscription_.Cancel();
+  if (thread_.joinable()) thread_.join();
+  election_.reset();
+}
+
+absl::Status LeaderSelector::Start() {
+  ZK_RETURN_IF_ERROR(election_->Start());
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+int64_t LeaderSelector::leadership_count() const {
+  MutexLock lock(&mu_);
+  return count_;
+}
+
+void LeaderSelector::Run() {
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    // Poll-free wait: AwaitLeadership blocks on the election's own condition.
+    absl::Status elected = election_->AwaitLeadership(std::chrono::milliseconds(200));
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (!elected.ok()) {
+      if (absl::IsDeadlineExceeded(elected)) continue;  // re-check stopping_
+      return;
+    }
+    LeadershipContext context;
+    context.shared_ = shared_;
+    context.epoch_ = election_->epoch();
+    {
+      MutexLock lock(&shared_->mu);
+      shared_->leading = true;
+    }
+    take_leadership_(context);
+    {
+      MutexLock lock(&mu_);
+      ++count_;
+      if (stopping_) return;
+    }
+    if (!options_.auto_requeue) return;
+    if (!election_->Resign().ok()) return;
+  }
+}
+
+}  // namespace zk::recipes
