@@ -82,19 +82,31 @@ class [[nodiscard]] StatusAwaitable {
 };
 
 // Awaitable forms of the Client operations; arguments and errors as in zk/client.h.
+//
+// No function here has a default argument: GCC 12 destroys the temporary of a default argument
+// twice when the call is the operand of co_await. The shorter forms are overloads instead.
 inline Awaitable<CreateResult> Create(Client& client, std::string_view path, std::string_view data,
-                                      CreateOptions options = {}) {
+                                      CreateOptions options) {
   return Awaitable<CreateResult>([&client, path = std::string(path), data = std::string(data),
                                   options = std::move(options)](Callback<CreateResult> done) mutable {
     client.AsyncCreate(path, data, std::move(options), std::move(done));
   });
 }
 
+inline Awaitable<CreateResult> Create(Client& client, std::string_view path,
+                                      std::string_view data) {
+  return Create(client, path, data, CreateOptions());
+}
+
 inline StatusAwaitable Delete(Client& client, std::string_view path,
-                              std::optional<int32_t> expected_version = {}) {
+                              std::optional<int32_t> expected_version) {
   return StatusAwaitable([&client, path = std::string(path), expected_version](StatusCallback done) mutable {
     client.AsyncDelete(path, expected_version, std::move(done));
   });
+}
+
+inline StatusAwaitable Delete(Client& client, std::string_view path) {
+  return Delete(client, path, std::nullopt);
 }
 
 inline Awaitable<std::optional<Stat>> Exists(Client& client, std::string_view path) {
@@ -111,11 +123,15 @@ inline Awaitable<GetResult> Get(Client& client, std::string_view path) {
 }
 
 inline Awaitable<Stat> Set(Client& client, std::string_view path, std::string_view data,
-                           std::optional<int32_t> expected_version = {}) {
+                           std::optional<int32_t> expected_version) {
   return Awaitable<Stat>([&client, path = std::string(path), data = std::string(data),
                           expected_version](Callback<Stat> done) mutable {
     client.AsyncSet(path, data, expected_version, std::move(done));
   });
+}
+
+inline Awaitable<Stat> Set(Client& client, std::string_view path, std::string_view data) {
+  return Set(client, path, data, std::nullopt);
 }
 
 inline Awaitable<ChildrenResult> GetChildren(Client& client, std::string_view path) {
