@@ -34,14 +34,20 @@ std::string_view SequenceOf(std::string_view name, std::string_view marker) {
 }
 
 std::vector<std::string> SortedParticipants(const std::vector<std::string>& children,
-                                            std::string_view marker) {
-  std::vector<std::string> out;
+                                            const std::vector<std::string>& markers) {
+  std::vector<std::pair<std::string_view, const std::string*>> keyed;
   for (const std::string& child : children) {
-    if (child.find(marker) != std::string::npos) out.push_back(child);
+    for (const std::string& marker : markers) {
+      if (child.find(marker) != std::string::npos) {
+        keyed.emplace_back(SequenceOf(child, marker), &child);
+        break;
+      }
+    }
   }
-  std::sort(out.begin(), out.end(), [marker](const std::string& a, const std::string& b) {
-    return SequenceOf(a, marker) < SequenceOf(b, marker);
-  });
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::string> out;
+  out.reserve(keyed.size());
+  for (const auto& [key, child] : keyed) out.push_back(*child);
   return out;
 }
 
@@ -135,7 +141,9 @@ void Contender::OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generat
     if (Transient(listed.status())) return List(generation);
     return Finish(listed.status());
   }
-  const std::vector<std::string> sorted = SortedParticipants(listed->children, options_.marker);
+  std::vector<std::string> markers = options_.other_markers;
+  markers.insert(markers.begin(), options_.marker);
+  const std::vector<std::string> sorted = SortedParticipants(listed->children, markers);
   const std::string_view own = BaseName(node_);
   const auto it = std::find(sorted.begin(), sorted.end(), own);
   if (it == sorted.end()) {

@@ -39,9 +39,14 @@ std::optional<std::string> PredecessorBlocks(const std::vector<std::string>& sor
 
 // Returns the sequence part of a participant name: what follows the last `marker` in it.
 std::string_view SequenceOf(std::string_view name, std::string_view marker);
-// Returns the children that contain `marker`, sorted by SequenceOf.
+// Returns the children that contain one of `markers`, sorted by the sequence after it (all
+// markers share the parent's one sequence counter).
 std::vector<std::string> SortedParticipants(const std::vector<std::string>& children,
-                                            std::string_view marker);
+                                            const std::vector<std::string>& markers);
+inline std::vector<std::string> SortedParticipants(const std::vector<std::string>& children,
+                                                   const std::string& marker) {
+  return SortedParticipants(children, std::vector<std::string>{marker});
+}
 
 // Returns `ops` preceded by a check that `node` exists: as a Multi they commit only while it
 // does (the fencing of locks and leaders).
@@ -50,6 +55,8 @@ std::vector<Op> PrependExistenceCheck(std::string node, std::vector<Op> ops);
 struct ContenderOptions {
   std::string dir;     // the recipe's path
   std::string marker;  // name part before the sequence, e.g. "lock-"
+  // Other markers whose nodes take part in the same queue (a read/write lock's other side).
+  std::vector<std::string> other_markers;
   std::string data;    // payload of our node
   BlockerFn blocker = PredecessorBlocks;
   // After a session loss, queue again with a new node (leader election) instead of ending.

@@ -17,7 +17,17 @@ namespace {
 
 absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-constexpr char kMarker[] = "lock-";
+constexpr char kMutexMarker[] = "lock-";
+constexpr char kReadMarker[] = "__READ__";
+constexpr char kWriteMarker[] = "__WRIT__";
+
+// A reader waits for the first writer queued before it (Curator's readLockPredicate).
+std::optional<std::string> FirstWriterBlocks(const std::vector<std::string>& sorted, size_t self) {
+  for (size_t i = 0; i < self; ++i) {
+    if (sorted[i].find(kWriteMarker) != std::string::npos) return sorted[i];
+  }
+  return std::nullopt;
+}
 
 // Blocks on the loop's hand-off of an async result; the recipe's own deadline bounds the wait,
 // the margin only guards against a lost completion.
@@ -47,6 +57,14 @@ absl::StatusOr<T> WaitForResult(Client& client, std::string_view op, std::string
 }
 
 }  // namespace
+
+namespace internal {
+struct LockKind {
+  std::string marker;
+  std::vector<std::string> other_markers;
+  BlockerFn blocker;
+};
+}  // namespace internal
 
 std::string_view LockEventTypeName(LockEventType type) {
   switch (type) {
@@ -153,13 +171,18 @@ absl::StatusOr<std::unique_ptr<Lock>> Lock::Create(Client& client, std::string_v
                                                    LockOptions options) {
   ZK_RETURN_IF_ERROR(ValidatePath("lock", path));
   if (path == "/") return absl::InvalidArgumentError("lock /: the root cannot be a lock path");
-  return std::unique_ptr<Lock>(new Lock(client, std::string(path), std::move(options)));
+  auto kind = std::make_shared<const internal::LockKind>(
+      internal::LockKind{kMutexMarker, {}, internal::PredecessorBlocks});
+  return std::unique_ptr<Lock>(
+      new Lock(client, std::string(path), std::move(options), std::move(kind)));
 }
 
-Lock::Lock(Client& client, std::string path, LockOptions options)
+Lock::Lock(Client& client, std::string path, LockOptions options,
+           std::shared_ptr<const internal::LockKind> kind)
     : client_(client),
       path_(std::move(path)),
       options_(std::move(options)),
+      kind_(std::move(kind)),
       listeners_(std::make_shared<internal::ListenerSet<LockEvent>>()) {}
 
 Lock::~Lock() {
@@ -194,10 +217,15 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
     return;
   }
   auto busy = std::make_shared<bool>(false);
-  internal::ContenderOptions options{.dir = path_, .marker = kMarker, .data = options_.node_data};
+  internal::ContenderOptions options{.dir = path_,
+                                     .marker = kind_->marker,
+                                     .other_markers = kind_->other_markers,
+                                     .data = options_.node_data,
+                                     .blocker = kind_->blocker};
   if (try_only) {
-    options.blocker = [busy](const std::vector<std::string>&, size_t self) {
-      *busy = self > 0;
+    options.blocker = [busy, blocker = kind_->blocker](const std::vector<std::string>& sorted,
+                                                       size_t self) {
+      *busy = blocker(sorted, self).has_value();
       return std::optional<std::string>();
     };
   }
@@ -305,6 +333,102 @@ bool Lock::IsHeld() const {
 
 Subscription Lock::AddListener(std::function<void(const LockEvent&)> listener) {
   return listeners_->Add(std::move(listener));
+}
+
+// --- ReadWriteLock ----------------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<ReadWriteLock>> ReadWriteLock::Create(Client& client,
+                                                                     std::string_view path,
+                                                                     LockOptions options) {
+  ZK_RETURN_IF_ERROR(ValidatePath("read_write_lock", path));
+  if (path == "/") {
+    return absl::InvalidArgumentError("read_write_lock /: the root cannot be a lock path");
+  }
+  auto read_kind = std::make_shared<const internal::LockKind>(
+      internal::LockKind{kReadMarker, {kWriteMarker}, FirstWriterBlocks});
+  auto write_kind = std::make_shared<const internal::LockKind>(
+      internal::LockKind{kWriteMarker, {kReadMarker}, internal::PredecessorBlocks});
+  std::unique_ptr<Lock> read(new Lock(client, std::string(path), options, std::move(read_kind)));
+  std::unique_ptr<Lock> write(
+      new Lock(client, std::string(path), std::move(options), std::move(write_kind)));
+  return std::unique_ptr<ReadWriteLock>(new ReadWriteLock(std::move(read), std::move(write)));
+}
+
+// --- Semaphore ---------------------------------------------------------------------------------
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    (void)Release();
+    client_ = other.client_;
+    node_path_ = std::move(other.node_path_);
+    other.node_path_.clear();
+  }
+  return *this;
+}
+
+Lease::~Lease() {
+  if (!node_path_.empty()) client_->AsyncDelete(node_path_, std::nullopt, [](absl::Status) {});
+}
+
+absl::Status Lease::Release() {
+  if (node_path_.empty()) return absl::OkStatus();
+  const std::string path = std::exchange(node_path_, {});
+  if (ClientAccess::OnLoopThread(*client_)) {
+    client_->AsyncDelete(path, std::nullopt, [](absl::Status) {});
+    return absl::OkStatus();
+  }
+  absl::Status deleted = client_->Delete(path);
+  return IsNoNode(deleted) ? absl::OkStatus() : deleted;
+}
+
+absl::StatusOr<std::unique_ptr<Semaphore>> Semaphore::Create(Client& client, std::string_view path,
+                                                             int max_leases) {
+  ZK_RETURN_IF_ERROR(ValidatePath("semaphore", path));
+  if (path == "/") return absl::InvalidArgumentError("semaphore /: the root cannot be its path");
+  if (max_leases < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("semaphore ", Av(path), ": max_leases is ",
+                                                   max_leases, "; it must be at least 1"));
+  }
+  ZK_ASSIGN_OR_RETURN(std::unique_ptr<Lock> lock, Lock::Create(client, JoinPath(path, "locks")));
+  return std::unique_ptr<Semaphore>(
+      new Semaphore(client, std::string(path), max_leases, std::move(lock)));
+}
+
+absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
+  if (timeout <= std::chrono::milliseconds::zero()) {
+    return absl::InvalidArgumentError(absl::StrCat("semaphore ", path_,
+                                                   ": timeout must be positive (got ",
+                                                   timeout.count(), " ms)"));
+  }
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  const auto remaining = [deadline] {
+    return std::max(absl::ToChronoMilliseconds(deadline - absl::Now()),
+                    std::chrono::milliseconds(1));
+  };
+  // The mutex orders the waiters: only its holder looks at (and watches) the leases.
+  ZK_ASSIGN_OR_RETURN(LockGuard turn, lock_->Acquire(remaining()));
+  const std::string leases = JoinPath(path_, "leases");
+  ZK_ASSIGN_OR_RETURN(CreateResult created,
+                      client_.Create(JoinPath(leases, "lease-"), "",
+                                     {.mode = CreateMode::kEphemeralSequential,
+                                      .create_parents = true,
+                                      .protect = true}));
+  Lease lease(&client_, created.path);
+  while (true) {
+    auto changed = std::make_shared<zk::internal::Notification>();
+    absl::StatusOr<Watched<ChildrenResult>> children = client_.GetChildrenAndWatch(
+        leases, [changed](const WatchEvent&) { changed->Notify(); });
+    if (!children.ok()) return children.status();  // `lease` is returned on the way out
+    if (static_cast<int>(children->result.children.size()) <= max_leases_) {
+      (void)turn.Release();
+      return lease;
+    }
+    if (!changed->WaitForNotificationWithTimeout(deadline - absl::Now())) {
+      return absl::DeadlineExceededError(absl::StrCat("semaphore ", path_, ": no lease of ",
+                                                      max_leases_, " free within ",
+                                                      timeout.count(), " ms"));
+    }
+  }
 }
 
 }  // namespace zk::recipes

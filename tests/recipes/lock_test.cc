@@ -327,6 +327,74 @@ TEST_P(LockTest, MutualExclusionUnderFaults) {
   ASSERT_TRUE(WaitFor([&] { return LockNodes(*setup) == 0; }, absl::Seconds(15)));
 }
 
+TEST_P(LockTest, ReadersShareWritersExcludeAndDoNotStarve) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto c = NewClient();
+  auto rw_a = *ReadWriteLock::Create(*a, LockPath());
+  auto rw_b = *ReadWriteLock::Create(*b, LockPath());
+  auto rw_c = *ReadWriteLock::Create(*c, LockPath());
+  // Two readers at once.
+  auto read_a = rw_a->ReadLock().Acquire(std::chrono::seconds(5));
+  auto read_b = rw_b->ReadLock().Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(read_a.status(), IsOk());
+  ASSERT_THAT(read_b.status(), IsOk());
+  EXPECT_THAT(std::string(BaseName(read_a->node_path())), ::testing::HasSubstr("-__READ__"));
+  // A writer queues behind them; a reader arriving after the writer waits for the writer.
+  zk::internal::Notification writer_in;
+  absl::StatusOr<LockGuard> write_c = absl::UnknownError("not yet");
+  rw_c->WriteLock().AsyncAcquire(std::chrono::seconds(10), [&](absl::StatusOr<LockGuard> g) {
+    write_c = std::move(g);
+    writer_in.Notify();
+  });
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*a) == 3; }, absl::Seconds(5)));
+  auto late_reader = *ReadWriteLock::Create(*a, LockPath());
+  auto busy = late_reader->ReadLock().TryAcquire();
+  ASSERT_THAT(busy.status(), IsOk());
+  EXPECT_FALSE(busy->has_value()) << "a reader must not overtake a queued writer";
+  EXPECT_FALSE(writer_in.HasBeenNotified());
+  ASSERT_THAT(read_a->Release(), IsOk());
+  EXPECT_FALSE(writer_in.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  ASSERT_THAT(read_b->Release(), IsOk());
+  ASSERT_TRUE(writer_in.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_THAT(write_c.status(), IsOk());
+  EXPECT_THAT(std::string(BaseName(write_c->node_path())), ::testing::HasSubstr("-__WRIT__"));
+  auto reader_again = rw_a->ReadLock().TryAcquire();
+  ASSERT_THAT(reader_again.status(), IsOk());
+  EXPECT_FALSE(reader_again->has_value());
+  ASSERT_THAT(write_c->Release(), IsOk());
+  EXPECT_THAT(rw_a->ReadLock().Acquire(std::chrono::seconds(5)).status(), IsOk());
+}
+
+TEST_P(LockTest, SemaphoreGrantsAtMostMaxLeases) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto c = NewClient();
+  const std::string path = JoinPath(Root(), "semaphore");
+  auto sem_a = *Semaphore::Create(*a, path, 2);
+  auto sem_b = *Semaphore::Create(*b, path, 2);
+  auto sem_c = *Semaphore::Create(*c, path, 2);
+  auto lease_a = sem_a->Acquire(std::chrono::seconds(5));
+  auto lease_b = sem_b->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(lease_a.status(), IsOk());
+  ASSERT_THAT(lease_b.status(), IsOk());
+  EXPECT_THAT(sem_c->Acquire(std::chrono::milliseconds(300)).status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, "no lease of 2"));
+  // The timed-out waiter left nothing behind.
+  ASSERT_TRUE(WaitFor([&] {
+    auto leases = a->GetChildren(JoinPath(path, "leases"));
+    return leases.ok() && leases->children.size() == 2;
+  }, absl::Seconds(5)));
+  std::thread release([&] { EXPECT_THAT(lease_a->Release(), IsOk()); });
+  auto lease_c = sem_c->Acquire(std::chrono::seconds(10));
+  release.join();
+  ASSERT_THAT(lease_c.status(), IsOk());
+  EXPECT_THAT(Semaphore::Create(*a, path, 0).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "max_leases"));
+  EXPECT_THAT(sem_a->Acquire(std::chrono::milliseconds(0)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 ZK_INSTANTIATE_BACKEND_TEST(LockTest);
 
 }  // namespace

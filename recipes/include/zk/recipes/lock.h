@@ -47,6 +47,8 @@ namespace internal {
 class Contender;
 template <typename Event>
 class ListenerSet;
+// Which nodes a Lock's participants are and what blocks one of them (see lock.cc).
+struct LockKind;
 }
 
 enum class LockEventType {
@@ -140,15 +142,86 @@ class Lock {
   const std::string& path() const { return path_; }
 
  private:
-  Lock(Client& client, std::string path, LockOptions options);
+  friend class ReadWriteLock;
+  Lock(Client& client, std::string path, LockOptions options,
+       std::shared_ptr<const internal::LockKind> kind);
   void Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
              bool deliver_on_loop);
   Client& client_;
   const std::string path_;
   const LockOptions options_;
+  const std::shared_ptr<const internal::LockKind> kind_;
   std::shared_ptr<internal::ListenerSet<LockEvent>> listeners_;
   mutable zk::internal::Mutex mu_;
   std::shared_ptr<internal::Contender> current_ ABSL_GUARDED_BY(mu_);
+};
+
+// A read/write lock on `path`: any number of readers, or one writer. Node layout of Curator's
+// InterProcessReadWriteLock ("_c_<uuid>-__READ__<seq>", "_c_<uuid>-__WRIT__<seq>" in one
+// queue). No writer starvation: a reader queued after a writer waits for that writer. Each side
+// is a Lock with all of Lock's behaviour (guards, fencing, listeners). Thread-safe.
+class ReadWriteLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<ReadWriteLock>> Create(Client& client,
+                                                               std::string_view path,
+                                                               LockOptions options = {});
+  // Readers share: through once no writer is queued before them (they watch the first writer
+  // queued before them).
+  Lock& ReadLock() { return *read_; }
+  // Writers are exclusive: through once first in the queue (they watch their predecessor).
+  Lock& WriteLock() { return *write_; }
+
+ private:
+  ReadWriteLock(std::unique_ptr<Lock> read, std::unique_ptr<Lock> write)
+      : read_(std::move(read)), write_(std::move(write)) {}
+  std::unique_ptr<Lock> read_;
+  std::unique_ptr<Lock> write_;
+};
+
+// A lease of a Semaphore. Move-only; destroying it returns the lease (in the background).
+class Lease {
+ public:
+  Lease() = default;
+  Lease(Lease&& other) noexcept : client_(other.client_), node_path_(std::move(other.node_path_)) {
+    other.node_path_.clear();
+  }
+  Lease& operator=(Lease&& other) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+  // Returns the lease now (deletes its node). OK if already returned.
+  absl::Status Release();
+  const std::string& node_path() const { return node_path_; }
+
+ private:
+  friend class Semaphore;
+  Lease(Client* client, std::string node_path)
+      : client_(client), node_path_(std::move(node_path)) {}
+  Client* client_ = nullptr;
+  std::string node_path_;
+};
+
+// A counting semaphore with `max_leases` leases on `path`, in Curator's InterProcessSemaphoreV2
+// layout ("<path>/locks" holds a mutex that orders waiters, "<path>/leases" the lease nodes):
+// only the waiter holding the mutex watches the lease count, so a returned lease wakes one
+// waiter. All participants must use the same max_leases. Thread-safe.
+class Semaphore {
+ public:
+  // Errors: InvalidArgument (bad path, max_leases < 1).
+  static absl::StatusOr<std::unique_ptr<Semaphore>> Create(Client& client, std::string_view path,
+                                                           int max_leases);
+  // Waits for a lease, at most `timeout` (> 0). Blocking; not on an inline callback thread.
+  // Errors: DeadlineExceeded, InvalidArgument, FailedPrecondition, the client's errors.
+  absl::StatusOr<Lease> Acquire(std::chrono::milliseconds timeout);
+  int max_leases() const { return max_leases_; }
+
+ private:
+  Semaphore(Client& client, std::string path, int max_leases, std::unique_ptr<Lock> lock)
+      : client_(client), path_(std::move(path)), max_leases_(max_leases), lock_(std::move(lock)) {}
+  Client& client_;
+  const std::string path_;
+  const int max_leases_;
+  std::unique_ptr<Lock> lock_;
 };
 
 }  // namespace zk::recipes
