@@ -12,6 +12,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "zk/client.h"
 #include "zk/testing/embedded_server.h"
@@ -23,20 +24,35 @@ namespace {
 
 void Step(const char* what) { std::printf("\n== %s\n", what); }
 
+// "NOT_FOUND: get /x: node does not exist (NONODE)": the code and the message, without the
+// payloads (ZooKeeper's code is already in the message).
+std::string Describe(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
 template <typename T>
 void Show(const char* what, const absl::StatusOr<T>& result) {
-  std::printf("  %-34s %s\n", what, result.ok() ? "OK" : result.status().ToString().c_str());
+  std::printf("  %-34s %s\n", what, result.ok() ? "OK" : Describe(result.status()).c_str());
 }
 void Show(const char* what, const absl::Status& status) {
-  std::printf("  %-34s %s\n", what, status.ok() ? "OK" : status.ToString().c_str());
+  std::printf("  %-34s %s\n", what, status.ok() ? "OK" : Describe(status).c_str());
 }
 
 absl::Status Tour(const std::string& connect,
                   zk::testing::EmbeddedServer* server /* null for an external ensemble */) {
   Step("connect");
-  ZK_ASSIGN_OR_RETURN(std::unique_ptr<zk::Client> client,
-                      zk::Client::Connect({.connect_string = connect,
-                                           .session_timeout = std::chrono::seconds(4)}));
+  ZK_ASSIGN_OR_RETURN(
+      std::unique_ptr<zk::Client> client,
+      zk::Client::Connect({.connect_string = connect,
+                           .session_timeout = std::chrono::seconds(4),
+                           // The C library logs a lost connection or an expiry as an error; show
+                           // those lines short and attributed instead of raw on stderr.
+                           .log_sink = [](zk::LogLevel, std::string_view line) {
+                             const size_t at = line.find(": ", line.find('@'));
+                             if (at != std::string_view::npos) line.remove_prefix(at + 2);
+                             std::printf("  [libzookeeper] %.*s\n",
+                                         static_cast<int>(line.size()), line.data());
+                           }}));
   zk::Subscription states = client->SubscribeSessionEvents([](const zk::SessionEvent& e) {
     std::printf("  [session] %s (session 0x%llx%s)\n",
                 std::string(zk::SessionStateName(e.state)).c_str(),
