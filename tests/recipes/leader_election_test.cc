@@ -12,6 +12,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "fencing_checker.h"
+#include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
 #include "zk/internal/sync.h"
@@ -28,17 +30,8 @@ using zk::testing::IsOk;
 using zk::testing::StatusIs;
 using zk::testing::WaitFor;
 
-class LeaderElectionTest : public zk::testing::BackendTest {
+class LeaderElectionTest : public testing::RecipeTest {
  protected:
-  std::unique_ptr<Client> NewClient(std::chrono::milliseconds session_timeout =
-                                        std::chrono::milliseconds(4000)) {
-    auto client = Client::Connect({.connect_string = connect_string(),
-                                   .session_timeout = session_timeout});
-    EXPECT_THAT(client.status(), IsOk());
-    if (!client.ok()) return nullptr;
-    EXPECT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
-    return *std::move(client);
-  }
   std::string ElectionPath() const { return JoinPath(Root(), "leader"); }
   // Number of participants, 0 if they cannot be listed.
   static size_t CountParticipants(LeaderElection& election) {
@@ -289,11 +282,7 @@ TEST_P(LeaderElectionTest, ElectionUnderFaults) {
     for (auto& e : elections) leaders += e->IsLeader() ? 1 : 0;
     return leaders == 1;
   }, absl::Seconds(15)));
-  std::sort(writes.begin(), writes.end());
-  int violations = 0;
-  for (size_t i = 1; i < writes.size(); ++i) {
-    if (writes[i].second < writes[i - 1].second) violations++;
-  }
+  const int violations = testing::CountEpochRegressions(writes);
   std::sort(failovers_ms.begin(), failovers_ms.end());
   std::printf("election fault run (%s): %d faults, %d elections, %zu fenced writes, %d violations",
               zk::testing::BackendName(kind()).c_str(), faults, elected.load(), writes.size(),

@@ -193,6 +193,8 @@ using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 // Where user callbacks (op completions, watch events, session events) run.
 enum class CallbackExecution {
   // On one FIFO dispatcher thread per client. Callbacks may block, and may make blocking calls.
+  // Requests a callback submits are handed to the event loop together when it returns (or as
+  // soon as it makes a blocking call): one wakeup per batch instead of one per request.
   kDispatcherThread,
   // On the client's event-loop thread, with no thread hop: fastest, but the callback must not
   // block; a blocking call made from it fails at once with FailedPrecondition.
