@@ -183,7 +183,7 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(
         return std::unique_ptr<ZooKeeperServer>(
             new ZooKeeperServer(dir, *port, *pid, options.keep_directory));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(options.ready_poll_ms));
     }
     if (!exited) KillAndReap(*pid);
     last_error = absl::UnavailableError(

@@ -28,6 +28,9 @@ struct ZooKeeperServerOptions {
   // Keep the directory (zoo.cfg, data/, server.log) after the run, for post-mortems.
   bool keep_directory = false;
   int start_timeout_seconds = 60;
+  // How often Start() asks `srvr` whether the server serves yet (start-time measurements want
+  // a fine grain).
+  int ready_poll_ms = 50;
 };
 
 class ZooKeeperServer {

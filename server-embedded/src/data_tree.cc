@@ -1,8 +1,62 @@
 #include "data_tree.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "protocol.h"
 
 namespace zk::testing::internal {
+namespace {
+
+// java.lang.String.hashCode() of the string the server decodes from `utf8` (UTF-16 code
+// units; a malformed byte becomes U+FFFD as in new String(bytes, UTF_8)).
+int32_t JavaStringHash(std::string_view utf8) {
+  uint32_t hash = 0;
+  auto add = [&hash](uint32_t unit) { hash = hash * 31 + unit; };
+  for (size_t i = 0; i < utf8.size();) {
+    const auto byte = static_cast<unsigned char>(utf8[i]);
+    int extra = byte < 0x80 ? 0 : (byte >> 5) == 0x6 ? 1 : (byte >> 4) == 0xE ? 2
+                                : (byte >> 3) == 0x1E ? 3 : -1;
+    uint32_t code = extra == 0 ? byte : extra == 1 ? (byte & 0x1F) : extra == 2 ? (byte & 0x0F)
+                                                                                : (byte & 0x07);
+    bool ok = extra >= 0 && i + extra < utf8.size();
+    for (int k = 1; ok && k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(utf8[i + k]);
+      if ((next & 0xC0) != 0x80) ok = false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (!ok) {
+      add(0xFFFD);
+      ++i;
+      continue;
+    }
+    i += 1 + extra;
+    if (code >= 0x10000) {  // a surrogate pair
+      code -= 0x10000;
+      add(0xD800 + (code >> 10));
+      add(0xDC00 + (code & 0x3FF));
+    } else {
+      add(code);
+    }
+  }
+  return static_cast<int32_t>(hash);
+}
+
+// java.util.HashMap.hash(): the bucket index is spread(hash) & (capacity - 1).
+uint32_t JavaSpread(int32_t hash) {
+  const auto h = static_cast<uint32_t>(hash);
+  return h ^ (h >> 16);
+}
+
+// java.util.HashMap.tableSizeFor.
+uint32_t JavaTableSizeFor(int32_t cap) {
+  if (cap <= 1) return 1;
+  uint32_t n = 1;
+  while (n < static_cast<uint32_t>(cap)) n <<= 1;
+  return std::min<uint32_t>(n, 1u << 30);
+}
+
+}  // namespace
 
 std::string_view ParentPath(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -75,7 +129,11 @@ void DataTree::IndexEphemeral(const std::string& path, const Node& node, bool ad
   int64_t owner = node.session_owner();
   if (owner == 0) return;
   if (add) {
-    ephemerals_[owner].insert(path);
+    std::set<std::string>& paths = ephemerals_[owner];
+    paths.insert(path);
+    size_t& peak = ephemeral_peak_[owner];
+    ephemeral_peak_undo_.emplace(owner, peak);  // keeps the value before the transaction
+    peak = std::max(peak, paths.size());
   } else {
     auto it = ephemerals_.find(owner);
     if (it == ephemerals_.end()) return;
@@ -85,7 +143,8 @@ void DataTree::IndexEphemeral(const std::string& path, const Node& node, bool ad
 }
 
 void DataTree::Create(const std::string& path, std::string data, std::vector<Acl> acls,
-                      int64_t ephemeral_owner, int64_t zxid, int64_t time_ms) {
+                      int64_t ephemeral_owner, int64_t zxid, int64_t time_ms,
+                      bool data_null) {
   std::string parent_path(ParentPath(path));
   Node& parent = Mutable(parent_path);
   parent.cversion++;
@@ -94,10 +153,12 @@ void DataTree::Create(const std::string& path, std::string data, std::vector<Acl
   Remember(path);
   Node node;
   node.data = std::move(data);
+  node.data_null = data_null;
   node.acls = std::move(acls);
   node.czxid = node.mzxid = node.pzxid = zxid;
   node.ctime = node.mtime = time_ms;
   node.ephemeral_owner = ephemeral_owner;
+  if (node.session_owner() != 0) node.ephemeral_seq = ++next_ephemeral_seq_;
   IndexEphemeral(path, node, true);
   nodes_[path] = std::move(node);
   triggers_.push_back({path, event::kNodeCreated});
@@ -118,9 +179,10 @@ void DataTree::Delete(const std::string& path, int64_t zxid) {
 }
 
 void DataTree::SetData(const std::string& path, std::string data, int64_t zxid,
-                       int64_t time_ms) {
+                       int64_t time_ms, bool data_null) {
   Node& node = Mutable(path);
   node.data = std::move(data);
+  node.data_null = data_null;
   node.version++;
   node.mzxid = zxid;
   node.mtime = time_ms;
@@ -134,6 +196,7 @@ void DataTree::SetAcl(const std::string& path, std::vector<Acl> acls) {
 }
 
 std::vector<WatchTrigger> DataTree::Commit() {
+  ephemeral_peak_undo_.clear();
   undo_.clear();
   remembered_.clear();
   return std::exchange(triggers_, {});
@@ -151,6 +214,8 @@ void DataTree::Rollback() {
       nodes_[it->first] = std::move(*it->second);
     }
   }
+  for (const auto& [owner, peak] : ephemeral_peak_undo_) ephemeral_peak_[owner] = peak;
+  ephemeral_peak_undo_.clear();
   undo_.clear();
   remembered_.clear();
   triggers_.clear();
@@ -159,6 +224,41 @@ void DataTree::Rollback() {
 std::set<std::string> DataTree::EphemeralsOf(int64_t session_id) const {
   auto it = ephemerals_.find(session_id);
   return it == ephemerals_.end() ? std::set<std::string>() : it->second;
+}
+
+std::vector<std::string> DataTree::EphemeralsInCloseOrder(int64_t session_id) const {
+  std::vector<std::string> paths;
+  auto it = ephemerals_.find(session_id);
+  if (it == ephemerals_.end()) return paths;
+  // The session's HashSet: 16 buckets at the first add, doubled whenever its size exceeded
+  // 3/4 of them; never shrunk. Within a bucket, entries keep their insertion order (also
+  // across resizes). Iterating it: by bucket, then insertion order.
+  auto peak_it = ephemeral_peak_.find(session_id);
+  const size_t peak = peak_it == ephemeral_peak_.end() ? it->second.size() : peak_it->second;
+  uint32_t capacity = 16;
+  while (peak > capacity / 4 * 3 && capacity < (1u << 30)) capacity <<= 1;
+  // getEphemerals() clones it: HashMap.clone() pre-sizes the copy for its size
+  // (tableSizeFor((int)(size / 0.75f + 1))) and inserts in the original's iteration order.
+  const size_t size = it->second.size();
+  const uint32_t clone_capacity =
+      JavaTableSizeFor(static_cast<int32_t>(static_cast<float>(size) / 0.75f + 1.0f));
+  std::vector<std::tuple<uint32_t, uint32_t, int64_t, std::string>> keyed;
+  keyed.reserve(size);
+  for (const std::string& path : it->second) {
+    const uint32_t spread = JavaSpread(JavaStringHash(path));
+    const Node* node = Find(path);
+    keyed.emplace_back(spread & (clone_capacity - 1), spread & (capacity - 1),
+                       node != nullptr ? node->ephemeral_seq : 0, path);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  paths.reserve(size);
+  for (auto& entry : keyed) paths.push_back(std::move(std::get<3>(entry)));
+  return paths;
+}
+
+void DataTree::ForgetSession(int64_t session_id) {
+  ephemerals_.erase(session_id);
+  ephemeral_peak_.erase(session_id);
 }
 
 int32_t DataTree::CountDescendants(const std::string& path) const {

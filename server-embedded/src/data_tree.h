@@ -28,6 +28,9 @@ inline constexpr int64_t kMaxTtl = 0xFFFFFFFFFFLL;
 // client sees 2 * cversion - children.size().
 struct Node {
   std::string data;
+  // Null data (a create or set with a null buffer): empty `data`, dataLength 0, and getData
+  // answers a null buffer (length -1), as ZooKeeper does.
+  bool data_null = false;
   std::vector<Acl> acls;
   int64_t czxid = 0;
   int64_t mzxid = 0;
@@ -39,6 +42,8 @@ struct Node {
   int64_t ephemeral_owner = 0;
   int64_t pzxid = 0;
   std::set<std::string> children;
+  // Insertion order among its session's ephemerals (see EphemeralsInCloseOrder).
+  int64_t ephemeral_seq = 0;
 
   bool is_container() const { return ephemeral_owner == kContainerOwner; }
   bool is_ttl() const {
@@ -80,11 +85,12 @@ class DataTree {
   // Creates a node; the caller has checked that the parent exists and the
   // node does not.
   void Create(const std::string& path, std::string data, std::vector<Acl> acls,
-              int64_t ephemeral_owner, int64_t zxid, int64_t time_ms);
+              int64_t ephemeral_owner, int64_t zxid, int64_t time_ms, bool data_null = false);
   // Deletes an existing leaf node.
   void Delete(const std::string& path, int64_t zxid);
   // Replaces the data of an existing node.
-  void SetData(const std::string& path, std::string data, int64_t zxid, int64_t time_ms);
+  void SetData(const std::string& path, std::string data, int64_t zxid, int64_t time_ms,
+               bool data_null = false);
   // Replaces the ACL of an existing node.
   void SetAcl(const std::string& path, std::vector<Acl> acls);
 
@@ -95,6 +101,13 @@ class DataTree {
 
   // Returns the paths of the ephemeral nodes of `session_id`.
   std::set<std::string> EphemeralsOf(int64_t session_id) const;
+  // Returns the ephemeral nodes of `session_id` in the order ZooKeeper 3.8 deletes them when
+  // the session closes or expires: the iteration order of a clone of the session's Java
+  // HashSet<String> (PrepRequestProcessor closeSession, DataTree.getEphemerals), which fixes
+  // the order of the NodeDeleted / NodeChildrenChanged events other sessions receive.
+  std::vector<std::string> EphemeralsInCloseOrder(int64_t session_id) const;
+  // Drops the bookkeeping of a closed session (after its ephemerals are deleted).
+  void ForgetSession(int64_t session_id);
   const std::map<int64_t, std::set<std::string>>& ephemerals() const { return ephemerals_; }
   // Returns the number of nodes below `path` (all descendants).
   int32_t CountDescendants(const std::string& path) const;
@@ -111,6 +124,12 @@ class DataTree {
 
   std::unordered_map<std::string, Node> nodes_;
   std::map<int64_t, std::set<std::string>> ephemerals_;
+  // Per session: the largest size its ephemeral set ever reached, which fixes the capacity of
+  // the Java HashSet ZooKeeper keeps (it never shrinks); and its value before the open
+  // transaction, for Rollback.
+  std::map<int64_t, size_t> ephemeral_peak_;
+  std::map<int64_t, size_t> ephemeral_peak_undo_;
+  int64_t next_ephemeral_seq_ = 0;
   // Undo log of the open transaction: the node before its first change.
   std::vector<std::pair<std::string, std::optional<Node>>> undo_;
   std::set<std::string> remembered_;

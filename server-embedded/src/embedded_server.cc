@@ -72,6 +72,7 @@ class EmbeddedServer::Impl : public ConnectionSink {
     uint64_t token = 0;
     int member = 0;
     int remote_port = 0;
+    std::string ip;
     bool got_frame = false;
     bool close_pending = false;
     bool want_write = false;
@@ -115,6 +116,9 @@ absl::Status EmbeddedServer::Impl::Init() {
   int64_t tick = options_.tick_time.count();
   if (tick <= 0) return absl::InvalidArgumentError("tick_time must be positive");
   if (options_.members < 1) return absl::InvalidArgumentError("members must be >= 1");
+  if (options_.max_client_connections < 0) {
+    return absl::InvalidArgumentError("max_client_connections must be >= 0");
+  }
   internal::ServiceOptions service_options;
   service_options.tick_ms = tick;
   service_options.min_session_timeout_ms = static_cast<int32_t>(
@@ -197,6 +201,16 @@ void EmbeddedServer::Impl::OnAccept(int member) {
     int fd = accept4(members_[member].fd, reinterpret_cast<sockaddr*>(&addr), &length,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) break;
+    char ip[INET_ADDRSTRLEN] = "127.0.0.1";
+    inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
+    if (options_.max_client_connections > 0) {
+      int from_ip = 0;
+      for (const auto& [other_id, other] : connections_) from_ip += other.ip == ip ? 1 : 0;
+      if (from_ip >= options_.max_client_connections) {
+        close(fd);  // "Too many connections from <ip> - max is <n>"
+        continue;
+      }
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t id = next_connection_++;
@@ -204,11 +218,10 @@ void EmbeddedServer::Impl::OnAccept(int member) {
     connection.fd = fd;
     connection.member = member;
     connection.remote_port = ntohs(addr.sin_port);
+    connection.ip = ip;
     connection.token = loop_.Watch(fd, EPOLLIN | EPOLLRDHUP, [this, id](uint32_t events) {
       OnConnectionEvent(id, events);
     });
-    char ip[INET_ADDRSTRLEN] = "127.0.0.1";
-    inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
     service_->OnConnect(id, ip, connection.remote_port, member, SteadyNowMs());
   }
 }

@@ -15,6 +15,12 @@ ABSL_FLAG(int, tick_time_ms, 500, "tick time in milliseconds");
 ABSL_FLAG(int, min_session_timeout_ms, 0, "minimum session timeout (0: 2 x tick)");
 ABSL_FLAG(int, max_session_timeout_ms, 0, "maximum session timeout (0: 20 x tick)");
 ABSL_FLAG(int, members, 1, "number of emulated ensemble members");
+ABSL_FLAG(std::string, super_digest, "",
+          "super user digest id, e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU= (password \"test\"); "
+          "empty: none");
+ABSL_FLAG(int, container_check_interval_ms, 100,
+          "how often empty containers and expired TTL nodes are reaped, ms");
+ABSL_FLAG(int, max_client_cnxns, 0, "max concurrent connections per client IP (0: unlimited)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
@@ -35,6 +41,12 @@ int main(int argc, char** argv) {
     options.max_session_timeout = std::chrono::milliseconds(ms);
   }
   options.members = absl::GetFlag(FLAGS_members);
+  if (std::string digest = absl::GetFlag(FLAGS_super_digest); !digest.empty()) {
+    options.super_digest = digest;
+  }
+  options.container_check_interval =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));
+  options.max_client_connections = absl::GetFlag(FLAGS_max_client_cnxns);
   auto server = zk::testing::EmbeddedServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());

@@ -57,7 +57,7 @@ void DecodeBody(JuteReader& reader, Request& request, int depth) {
     case op::kCreateContainer:
     case op::kCreateTtl:
       request.path = reader.ReadString();
-      request.data = reader.ReadBuffer();
+      request.data = reader.ReadBuffer(&request.data_null);
       request.acls = ReadAcls(reader);
       request.flags = reader.ReadInt();
       if (request.opcode == op::kCreateTtl) request.ttl = reader.ReadLong();
@@ -76,7 +76,7 @@ void DecodeBody(JuteReader& reader, Request& request, int depth) {
       break;
     case op::kSetData:
       request.path = reader.ReadString();
-      request.data = reader.ReadBuffer();
+      request.data = reader.ReadBuffer(&request.data_null);
       request.version = reader.ReadInt();
       break;
     case op::kGetAcl:

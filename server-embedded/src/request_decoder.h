@@ -33,6 +33,9 @@ struct Request {
   bool body_ok = true;
   std::string path;
   std::string data;
+  // True if `data` was sent as a null buffer (length -1; the C client does this for a NULL
+  // data pointer). ZooKeeper keeps the null and returns it (length -1) from getData.
+  bool data_null = false;
   std::vector<Acl> acls;
   int32_t flags = 0;
   int32_t version = -1;

@@ -247,7 +247,8 @@ int32_t ZooKeeperService::ApplyCreate(const Request& request, ConnectionState& s
   if (mode.ephemeral) owner = state.session_id;
   if (mode.container) owner = kContainerOwner;
   if (mode.ttl) owner = kTtlOwnerMask | ttl;
-  tree_.Create(full_path, request.data, std::move(acls), owner, zxid, time_ms);
+  tree_.Create(full_path, request.data, std::move(acls), owner, zxid, time_ms,
+               request.data_null);
   *created_path = full_path;
   return err::kOk;
 }
@@ -279,7 +280,7 @@ int32_t ZooKeeperService::ApplySetData(const Request& request, ConnectionState& 
   if (node == nullptr) return err::kNoNode;
   if (!Allowed(*node, perm::kWrite, state)) return err::kNoAuth;
   if (request.version != -1 && request.version != node->version) return err::kBadVersion;
-  tree_.SetData(request.path, request.data, zxid, time_ms);
+  tree_.SetData(request.path, request.data, zxid, time_ms, request.data_null);
   return err::kOk;
 }
 
@@ -331,12 +332,13 @@ void ZooKeeperService::CommitAndNotify() {
 
 void ZooKeeperService::CloseSessionTxn(int64_t session_id) {
   NextZxid();
-  std::set<std::string> ephemerals = tree_.EphemeralsOf(session_id);
-  for (auto it = ephemerals.rbegin(); it != ephemerals.rend(); ++it) {
-    const Node* node = tree_.Find(*it);
-    if (node != nullptr && node->children.empty()) tree_.Delete(*it, zxid_);
+  // In ZooKeeper's order: it fixes the order of the events other sessions receive.
+  for (const std::string& path : tree_.EphemeralsInCloseOrder(session_id)) {
+    const Node* node = tree_.Find(path);
+    if (node != nullptr && node->children.empty()) tree_.Delete(path, zxid_);
   }
   CommitAndNotify();
+  tree_.ForgetSession(session_id);
   sessions_.Remove(session_id);
 }
 
@@ -440,7 +442,11 @@ void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& s
     body.WriteBool(false);
     body.WriteInt(err::kOk);
     if (sub.opcode == op::kGetData) {
-      body.WriteBuffer(node->data);
+      if (node->data_null) {
+        body.WriteNullBuffer();
+      } else {
+        body.WriteBuffer(node->data);
+      }
       WriteStat(DataTree::StatOf(*node), body);
     } else {
       body.WriteStringVector(std::vector<std::string>(node->children.begin(),
@@ -642,7 +648,11 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
         counters_.watches_set++;
       }
       if (request.opcode == op::kGetData) {
-        body.WriteBuffer(node->data);
+        if (node->data_null) {
+          body.WriteNullBuffer();
+        } else {
+          body.WriteBuffer(node->data);
+        }
         WriteStat(DataTree::StatOf(*node), body);
       } else {
         body.WriteStringVector(

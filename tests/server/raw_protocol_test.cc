@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <vector>
 
 #include "raw_client.h"
 #include "test_util.h"
@@ -414,6 +415,99 @@ TEST_F(RawProtocolTest, FourLetterWords) {
   EXPECT_NE(FourLetterWord(port_, "dump").find("SessionTracker dump:"), std::string::npos);
   server_->SetReadOnly(true);
   EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+}
+
+// A create (and a setData) with a null data buffer (length -1, what the C client sends for a NULL
+// data pointer) stores null: getData answers a null buffer and dataLength 0, as ZooKeeper does;
+// an empty buffer stays empty (length 0).
+TEST_F(RawProtocolTest, NullDataReadsBackAsNull) {
+  auto client = Session();
+  int xid = 1;
+  // Returns the raw data length field of getData(path) and the Stat's dataLength.
+  auto get = [&](const std::string& path, int32_t* data_length_field, int32_t* stat_length) {
+    client->Request(xid++, 4, Bytes().Str(path).Bool(false));
+    std::optional<std::string> reply = client->ReadFrame();
+    ASSERT_TRUE(reply.has_value());
+    Cursor cursor(*reply);
+    ASSERT_EQ(ReadHeader(cursor).err, 0);
+    *data_length_field = cursor.Int();
+    if (*data_length_field > 0) {
+      for (int i = 0; i < *data_length_field; ++i) cursor.Bool();
+    }
+    for (int i = 0; i < 4; ++i) cursor.Long();  // czxid mzxid ctime mtime
+    for (int i = 0; i < 3; ++i) cursor.Int();   // version cversion aversion
+    cursor.Long();                              // ephemeralOwner
+    *stat_length = cursor.Int();
+  };
+  auto expect_ok = [&] {
+    std::optional<std::string> reply = client->ReadFrame();
+    ASSERT_TRUE(reply.has_value());
+    Cursor cursor(*reply);
+    EXPECT_EQ(ReadHeader(cursor).err, 0);
+  };
+  auto acl = [](Bytes& body) -> Bytes& {
+    return body.Int(1).Int(31).Str("world").Str("anyone");
+  };
+
+  Bytes null_create;
+  null_create.Str("/null").Int(-1);
+  client->Request(xid++, 1, acl(null_create).Int(0));
+  expect_ok();
+  Bytes empty_create;
+  empty_create.Str("/empty").Str("");
+  client->Request(xid++, 1, acl(empty_create).Int(0));
+  expect_ok();
+
+  int32_t field = 0, stat_length = 0;
+  get("/null", &field, &stat_length);
+  EXPECT_EQ(field, -1);
+  EXPECT_EQ(stat_length, 0);
+  get("/empty", &field, &stat_length);
+  EXPECT_EQ(field, 0);
+  EXPECT_EQ(stat_length, 0);
+
+  // setData: data → null → data.
+  client->Request(xid++, 5, Bytes().Str("/empty").Int(-1).Int(-1));
+  expect_ok();
+  get("/empty", &field, &stat_length);
+  EXPECT_EQ(field, -1);
+  client->Request(xid++, 5, Bytes().Str("/empty").Str("ab").Int(-1));
+  expect_ok();
+  get("/empty", &field, &stat_length);
+  EXPECT_EQ(field, 2);
+  EXPECT_EQ(stat_length, 2);
+}
+
+// maxClientCnxns: past the per-IP limit a new connection is closed at accept; once one closes,
+// the next is accepted again. 0 (the default) is unlimited.
+TEST(MaxClientConnectionsTest, ClosesConnectionsPastThePerIpLimit) {
+  EXPECT_FALSE(EmbeddedServer::Start({.max_client_connections = -1}).ok());
+  auto server = EmbeddedServer::Start({.tick_time = 100ms, .max_client_connections = 2});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  auto first = std::make_unique<RawClient>(port);
+  RawClient second(port);
+  ASSERT_TRUE(first->Handshake(2000).has_value());
+  ASSERT_TRUE(second.Handshake(2000).has_value());
+  {
+    RawClient third(port);
+    EXPECT_FALSE(third.Handshake(2000).has_value());
+    EXPECT_TRUE(third.WaitClosed());
+  }
+  EXPECT_EQ((*server)->ListSessions().size(), 2u);
+  first.reset();  // frees a slot once the server has seen the close
+  EXPECT_TRUE(WaitUntil([&] {
+    RawClient again(port);
+    return again.Handshake(2000).has_value();
+  }));
+
+  auto unlimited = EmbeddedServer::Start({.tick_time = 100ms});
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status();
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 70; ++i) {  // more than ZooKeeper's own default of 60
+    clients.push_back(std::make_unique<RawClient>((*unlimited)->member_port(0)));
+    ASSERT_TRUE(clients.back()->Handshake(2000).has_value()) << i;
+  }
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ struct EmbeddedServerOptions {
   std::optional<std::string> super_digest;
   // Sets how often empty containers and expired TTL nodes are reaped.
   std::chrono::milliseconds container_check_interval{100};
+  // Limits the concurrent connections from one IP address (ZooKeeper's maxClientCnxns), over
+  // all members; 0 = unlimited. A connection past the limit is closed right after accept, as
+  // ZooKeeper does (the client sees the connection drop and retries).
+  int max_client_connections = 0;
 };
 
 // Describes one request as the server received it (for SetRequestHook).
