@@ -376,6 +376,9 @@ void StartCreate(const std::shared_ptr<Engine>& engine, std::string_view path,
   if (options.create_parents || options.protect) {
     auto flow = std::make_shared<CreateFlow>(engine, std::string(path), std::string(data),
                                              std::move(options), std::move(sink));
+    // On the loop thread, start now: the create is then queued before anything the caller
+    // submits next, so callers can pipeline behind it (e.g. a listing of the parent).
+    if (engine->OnLoopThread()) return flow->Start();
     internal::Task start = [flow] { flow->Start(); };
     if (!engine->TryPost(std::move(start))) {
       flow->Abort(absl::CancelledError(internal::StrCat("create ", path, ": client is closed")));

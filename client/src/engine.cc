@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -27,6 +28,26 @@ namespace {
 // find their engine here. Set for the loop thread's whole life, and briefly on the thread that
 // creates a handle in Engine::Start.
 thread_local Engine* current_engine = nullptr;
+
+// libzookeeper_st keeps process-global state that it does not synchronise (static log
+// buffers, the xid counter): with several clients in one process, their loop threads must not
+// be inside the library at the same time (TSan showed the races). Every entry into the library
+// holds this lock; it is re-entrant per thread because our callbacks run inside the library
+// and may call back into it (zoo_client_id in the session watcher).
+std::mutex c_library_mu;
+thread_local int c_library_depth = 0;
+
+class CLibraryLock {
+ public:
+  CLibraryLock() {
+    if (c_library_depth++ == 0) c_library_mu.lock();
+  }
+  ~CLibraryLock() {
+    if (--c_library_depth == 0) c_library_mu.unlock();
+  }
+  CLibraryLock(const CLibraryLock&) = delete;
+  CLibraryLock& operator=(const CLibraryLock&) = delete;
+};
 
 // Contexts of per-path watchers: the C library keys its watcher tables by (function, context),
 // so one context per kind gives exactly one native watch per (path, kind).
@@ -159,9 +180,8 @@ ZooLogLevel ToCLevel(LogLevel level) { return static_cast<ZooLogLevel>(static_ca
 // The C library's log level is process-global: raise it to the most verbose level any client
 // asked for; each client filters to its own level.
 void RaiseGlobalLogLevel(LogLevel level) {
-  static Mutex mu;
+  CLibraryLock library;  // also guards `current`
   static int current = 0;
-  MutexLock lock(&mu);
   if (static_cast<int>(level) > current) {
     current = static_cast<int>(level);
     zoo_set_debug_level(ToCLevel(level));
@@ -277,6 +297,7 @@ Engine::~Engine() {
 }
 
 absl::Status Engine::OpenHandle() {
+  CLibraryLock library;
   const int flags = options_.allow_read_only ? ZOO_READONLY : 0;
   const int timeout_ms = static_cast<int>(options_.session_timeout.count());
   errno = 0;
@@ -392,6 +413,7 @@ void Engine::Execute(std::unique_ptr<Request> request) {
 }
 
 void Engine::Send(uint64_t id) {
+  CLibraryLock library;
   Entry& entry = entries_.at(id);
   Request& r = *entry.request;
   const char* path = r.path.c_str();
@@ -732,6 +754,7 @@ void Engine::ReplaceHandle() {
     closing_rc_ = ZooError::kConnectionLoss;
     zhandle_t* old = zh_;
     zh_ = nullptr;
+    CLibraryLock library;
     zookeeper_close(old);
   }
   if (absl::Status s = OpenHandle(); !s.ok()) {
@@ -891,6 +914,7 @@ void Engine::DetachSlot(const std::string& path, WatchKind kind, const CallbackS
   if (native.pending_arms > 0) return;  // a read in flight re-arms it; keep the server watch
   native_watches_.erase(it);
   if (zh_ != nullptr && loop_connected_) {
+    CLibraryLock library;
     // One context per kind means ours are the only watchers of (path, kind): removing them all
     // (removeWatches, op 18) also removes the server-side watch.
     zoo_aremove_all_watches(zh_, path.c_str(),
@@ -982,7 +1006,11 @@ void Engine::Loop() {
     const absl::Time now = absl::Now();
     if (zh_ != nullptr && !replace_handle_ && now >= next_interest_ && !is_unrecoverable(zh_)) {
       struct timeval tv = {0, 0};
-      const int rc = zookeeper_interest(zh_, &fd, &interest, &tv);
+      int rc;
+      {
+        CLibraryLock library;
+        rc = zookeeper_interest(zh_, &fd, &interest, &tv);
+      }
       const absl::Duration wait = absl::Seconds(tv.tv_sec) + absl::Microseconds(tv.tv_usec);
       if (rc != ZOK && rc != ZINVALIDSTATE) {
         // Connection attempt failed; the library moved on. Ask again soon but not in a spin.
@@ -1034,6 +1062,7 @@ void Engine::Loop() {
         if (fds[1].revents & (POLLOUT | POLLERR)) events |= ZOOKEEPER_WRITE;
       }
       // One frame per call: drain until the library reports nothing more.
+      CLibraryLock library;
       int rc = zookeeper_process(zh_, events);
       while (rc == ZOK && (events & ZOOKEEPER_READ) && !replace_handle_) {
         rc = zookeeper_process(zh_, ZOOKEEPER_READ);
@@ -1081,6 +1110,9 @@ void Engine::CloseOnLoop() {
   if (zh_ != nullptr) {
     zhandle_t* handle = zh_;
     zh_ = nullptr;
+    // Under the library lock, as every call: a close normally takes a round trip, but waits up
+    // to 1.5 s for an unresponsive server, stalling the other clients' loops meanwhile.
+    CLibraryLock library;
     zookeeper_close(handle);  // sends closeSession (ephemerals go now) and answers the rest
   }
   // Whatever the library did not answer (it should have answered all) ends here too.

@@ -38,7 +38,8 @@ class ClientAccess {
   static void CancelListener(const std::shared_ptr<CallbackSlot>& slot);
   static bool RunListener(const std::shared_ptr<CallbackSlot>& slot, absl::FunctionRef<void()> fn);
 
-  // The Client::AsyncX operations, completing on the loop thread.
+  // The Client::AsyncX operations, completing on the loop thread. Called on the loop thread,
+  // requests go out in call order (pipelining: a read submitted after a write sees it).
   static void Create(Client& client, std::string_view path, std::string_view data,
                      CreateOptions options, Callback<CreateResult> done);
   static void Delete(Client& client, std::string_view path,
