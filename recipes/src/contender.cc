@@ -110,6 +110,19 @@ void Contender::CreateNode(uint64_t generation) {
                        [self = shared_from_this(), generation](absl::StatusOr<CreateResult> r) {
                          self->OnCreated(std::move(r), generation);
                        });
+  // Pipelined behind the create: its reply comes after the create's and includes our node
+  // (one round trip instead of two). If the create needed a retry, OnCreated lists again.
+  early_listing_.reset();
+  early_listing_pending_ = true;
+  ClientAccess::GetChildren(client_, options_.dir,
+                            [self = shared_from_this(), generation](absl::StatusOr<ChildrenResult> r) {
+                              if (self->generation_ != generation) return;
+                              self->early_listing_pending_ = false;
+                              if (self->state_ == State::kWaiting) {
+                                return self->OnListed(std::move(r), generation);
+                              }
+                              self->early_listing_ = std::move(r);
+                            });
 }
 
 void Contender::OnCreated(absl::StatusOr<CreateResult> created, uint64_t generation) {
@@ -125,6 +138,12 @@ void Contender::OnCreated(absl::StatusOr<CreateResult> created, uint64_t generat
   node_ = created->path;
   czxid_ = created->stat.czxid;
   state_ = State::kWaiting;
+  if (early_listing_pending_) return;  // OnListed runs when the pipelined listing arrives
+  if (early_listing_ && early_listing_->ok()) {
+    absl::StatusOr<ChildrenResult> listed = *std::move(early_listing_);
+    early_listing_.reset();
+    return OnListed(std::move(listed), generation);
+  }
   List(generation);
 }
 
@@ -153,30 +172,44 @@ void Contender::OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generat
     return Finish(absl::AbortedError(absl::StrCat(
         "acquire ", Av(options_.dir), ": our node keeps disappearing; giving up")));
   }
-  const std::optional<std::string> blocker =
-      options_.blocker(sorted, static_cast<size_t>(it - sorted.begin()));
+  ahead_.assign(sorted.begin(), it);
+  Decide(generation);
+}
+
+void Contender::Decide(uint64_t generation) {
+  std::vector<std::string> queue = ahead_;
+  queue.push_back(std::string(BaseName(node_)));
+  const std::optional<std::string> blocker = options_.blocker(queue, ahead_.size());
   if (!blocker) return BecomeThrough();
-  WaitFor(JoinPath(options_.dir, *blocker), generation);
+  WaitFor(*blocker, generation);
+}
+
+void Contender::OnBlockerGone(const std::string& blocker, uint64_t generation) {
+  if (generation != generation_ || state_ != State::kWaiting) return;
+  std::erase(ahead_, blocker);
+  Decide(generation);
 }
 
 void Contender::WaitFor(const std::string& blocker, uint64_t generation) {
   std::weak_ptr<Contender> weak = weak_from_this();
   ClientAccess::ExistsAndWatch(
-      client_, blocker,
-      [weak, generation](const WatchEvent& event) {
+      client_, JoinPath(options_.dir, blocker),
+      [weak, blocker, generation](const WatchEvent& event) {
         auto self = weak.lock();
         if (!self || event.type == WatchEventType::kNotWatching) return;
+        if (event.type == WatchEventType::kDeleted) return self->OnBlockerGone(blocker, generation);
         if (self->generation_ == generation && self->state_ == State::kWaiting) {
-          self->List(generation);
+          self->List(generation);  // anything else: look again
         }
       },
-      [self = shared_from_this(), generation](absl::StatusOr<Watched<std::optional<Stat>>> r) {
+      [self = shared_from_this(), blocker, generation](
+          absl::StatusOr<Watched<std::optional<Stat>>> r) {
         if (self->generation_ != generation || self->state_ != State::kWaiting) return;
         if (!r.ok()) {
           if (Transient(r.status())) return self->List(generation);
           return self->Finish(r.status());
         }
-        if (!r->result) return self->List(generation);  // already gone: look again
+        if (!r->result) return self->OnBlockerGone(blocker, generation);  // already gone
         self->blocker_watch_ = std::move(r->watch);
       });
 }

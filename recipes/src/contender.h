@@ -99,6 +99,12 @@ class Contender : public std::enable_shared_from_this<Contender> {
   bool active() const { return active_.load(); }
   // Loop thread: leaves only if still acquiring (a holder keeps its node).
   void CancelPending(absl::Status why);
+  // Any thread: from now on active() is false (a Leave is on its way to the loop), so that the
+  // owner may start a new contender at once; posted tasks keep the order delete → create.
+  void MarkLeaving() {
+    held_.store(false);
+    active_.store(false);
+  }
   // Loop thread: our current node ("" when none).
   const std::string& node() const { return node_; }
 
@@ -110,6 +116,10 @@ class Contender : public std::enable_shared_from_this<Contender> {
   void OnCreated(absl::StatusOr<CreateResult> created, uint64_t generation);
   void List(uint64_t generation);
   void OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generation);
+  // Decides from ahead_ (no round trip): through, or wait for the blocker.
+  void Decide(uint64_t generation);
+  // The blocker is gone: forget it and decide again (nothing new can queue ahead of us).
+  void OnBlockerGone(const std::string& blocker, uint64_t generation);
   void WaitFor(const std::string& blocker, uint64_t generation);
   void BecomeThrough();
   void OnSession(const SessionEvent& event);
@@ -124,6 +134,12 @@ class Contender : public std::enable_shared_from_this<Contender> {
   uint64_t generation_ = 0;  // bumped whenever earlier continuations become stale
   std::string node_;
   int64_t czxid_ = 0;
+  // The participants queued before our node, in order, as of the last listing minus those
+  // seen leaving since: sequence numbers only grow, so none can join ahead of us.
+  std::vector<std::string> ahead_;
+  // A listing sent right behind the create (same connection, so it sees our node), or empty.
+  std::optional<absl::StatusOr<ChildrenResult>> early_listing_;
+  bool early_listing_pending_ = false;
   std::string stale_node_;  // our node of a lost session, deleted before re-creating
   Watch blocker_watch_;
   Result on_result_;

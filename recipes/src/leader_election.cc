@@ -118,14 +118,17 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
     if (state->closed) return;
     state->contender = contender;
   }
-  // Records a change of leadership and tells the listeners (loop thread).
-  auto set_leader = [state, contender](bool leading, int64_t epoch,
+  // Records a change of leadership and tells the listeners (loop thread). It names its
+  // contender by address only: the contender holds this function, so a shared_ptr would be a
+  // cycle.
+  const internal::Contender* self = contender.get();
+  auto set_leader = [state, self](bool leading, int64_t epoch,
                                                          std::string reason,
                                                          const std::string& node) {
     bool was_leading;
     {
       MutexLock lock(&state->mu);
-      if (state->closed || state->contender != contender) return;  // closed or resigned
+      if (state->closed || state->contender.get() != self) return;  // closed or resigned
       was_leading = state->leading;
       if (was_leading == leading) return;
       state->leading = leading;

@@ -92,11 +92,15 @@ LockGuard::LockGuard(LockGuard&& other) noexcept
   other.contender_.reset();
 }
 
+// Leaves in the background; the owning Lock may start a new acquisition at once.
+void ReleaseInBackground(Client& client, std::shared_ptr<internal::Contender> contender) {
+  contender->MarkLeaving();
+  ClientAccess::RunOnLoop(client, [c = std::move(contender)] { c->Leave(absl::OkStatus(), nullptr); });
+}
+
 LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
   if (this != &other) {
-    if (contender_) {
-      ClientAccess::RunOnLoop(*client_, [c = std::move(contender_)] { c->Leave(absl::OkStatus(), nullptr); });
-    }
+    if (contender_) ReleaseInBackground(*client_, std::move(contender_));
     client_ = other.client_;
     contender_ = std::move(other.contender_);
     node_path_ = std::move(other.node_path_);
@@ -107,9 +111,7 @@ LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
 }
 
 LockGuard::~LockGuard() {
-  if (contender_) {
-    ClientAccess::RunOnLoop(*client_, [c = std::move(contender_)] { c->Leave(absl::OkStatus(), nullptr); });
-  }
+  if (contender_) ReleaseInBackground(*client_, std::move(contender_));
 }
 
 absl::Status LockGuard::Release() {
@@ -118,9 +120,10 @@ absl::Status LockGuard::Release() {
   contender_.reset();
   if (ClientAccess::OnLoopThread(*client_)) {
     // An inline callback cannot wait: release in the background.
-    ClientAccess::RunOnLoop(*client_, [contender] { contender->Leave(absl::OkStatus(), nullptr); });
+    ReleaseInBackground(*client_, std::move(contender));
     return absl::OkStatus();
   }
+  contender->MarkLeaving();
   absl::StatusOr<std::monostate> released = WaitForResult<std::monostate>(
       *client_, "release", node_path_, absl::Minutes(5),
       [client = client_, contender](Callback<std::monostate> done) mutable {

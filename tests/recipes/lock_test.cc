@@ -88,6 +88,20 @@ TEST_P(LockTest, SecondContenderWaitsForReleaseAndGetsHigherToken) {
   EXPECT_THAT(guard_b->Release(), IsOk());
 }
 
+// Dropping a guard releases in the background; the same Lock can be acquired again at once.
+TEST_P(LockTest, ReacquireRightAfterDroppingTheGuard) {
+  auto client = NewClient();
+  auto lock = *Lock::Create(*client, LockPath());
+  int64_t last_token = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto guard = lock->Acquire(std::chrono::seconds(5));
+    ASSERT_THAT(guard.status(), IsOk()) << "round " << i;
+    EXPECT_GT(guard->fencing_token(), last_token);
+    last_token = guard->fencing_token();
+  }  // each guard is dropped at the end of its round
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*client) == 0; }, absl::Seconds(5)));
+}
+
 TEST_P(LockTest, TimeoutRemovesNode) {
   auto a = NewClient();
   auto b = NewClient();
