@@ -1,0 +1,80 @@
+// zkcpp recipes — choosing one instance of a service from a ServiceCache.
+//
+// Overview. ServiceProvider picks an instance from the cache's current snapshot (no round
+// trip) round-robin, at random, or sticky (the same instance while it is listed and up). Its
+// down-instance policy follows Curator's: an instance reported failing `failures_to_mark_down`
+// times is skipped for `down_duration`; a success clears its count.
+//
+//   ZK_ASSIGN_OR_RETURN(auto provider, zk::recipes::ServiceProvider::Create(*cache, {}));
+//   ZK_ASSIGN_OR_RETURN(zk::recipes::ServiceInstance target, provider->Next());
+//   if (!Call(target).ok()) provider->ReportFailure(target);
+//
+// Thread-safety: thread-safe. Lifetime: must not outlive its ServiceCache.
+
+#ifndef ZK_RECIPES_SERVICE_PROVIDER_H_
+#define ZK_RECIPES_SERVICE_PROVIDER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "zk/internal/sync.h"
+#include "zk/recipes/service_cache.h"
+
+namespace zk::recipes {
+
+enum class ProviderStrategy { kRoundRobin, kRandom, kSticky };
+
+struct ServiceProviderOptions {
+  ProviderStrategy strategy = ProviderStrategy::kRoundRobin;
+  // Failures (ReportFailure) after which an instance is skipped; 1 or more.
+  int failures_to_mark_down = 3;
+  // How long a marked instance is skipped.
+  std::chrono::milliseconds down_duration{30000};
+  // The clock (for tests). Default: absl::Now.
+  std::function<absl::Time()> clock;
+};
+
+// Picks instances of one service. Thread-safe.
+class ServiceProvider {
+ public:
+  // Errors: InvalidArgument (failures_to_mark_down < 1, negative down_duration).
+  static absl::StatusOr<std::unique_ptr<ServiceProvider>> Create(const ServiceCache& cache,
+                                                                 ServiceProviderOptions options);
+
+  // Returns an instance by the strategy, skipping those marked down.
+  // Errors: NotFound (no instance listed), Unavailable (every instance is marked down).
+  absl::StatusOr<ServiceInstance> Next();
+  // Counts a failure of `instance` (by id); marks it down at the threshold.
+  void ReportFailure(const ServiceInstance& instance);
+  // Clears the failure count of `instance`.
+  void ReportSuccess(const ServiceInstance& instance);
+  // Returns true while `instance` is marked down.
+  bool IsDown(const ServiceInstance& instance);
+
+ private:
+  ServiceProvider(const ServiceCache& cache, ServiceProviderOptions options);
+  struct Health {
+    int failures = 0;
+    absl::Time down_until = absl::InfinitePast();
+  };
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+
+  const ServiceCache& cache_;
+  const ServiceProviderOptions options_;
+  zk::internal::Mutex mu_;
+  uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string sticky_id_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_){std::random_device{}()};
+  std::map<std::string, Health> health_ ABSL_GUARDED_BY(mu_);  // by id
+};
+
+}  // namespace zk::recipes
+
+#endif  // ZK_RECIPES_SERVICE_PROVIDER_H_

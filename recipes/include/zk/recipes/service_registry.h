@@ -1,0 +1,149 @@
+// zkcpp recipes — service registration (the writing half of service discovery).
+//
+// Overview. A service instance is an ephemeral node "<base>/<name>/<id>" holding JSON in
+// Curator's ServiceDiscovery layout, so Java services using Curator and C++ services using zkcpp
+// discover each other:
+//   {"name":"billing","id":"b-1","address":"10.0.0.7","port":8080,"sslPort":8443,
+//    "payload":{"zone":"eu-1"},"registrationTimeUTC":1700000000000,"serviceType":"DYNAMIC",
+//    "enabled":true}
+// (`payload` holds the metadata as a JSON object of strings; Curator reads it with a payload
+// class such as Map<String,String>.)
+//
+// Register() returns an RAII Registration: the node exists while it lives. The registry keeps
+// one desired-state map of its registrations and restores it after every reconnect: after a
+// session loss the nodes are re-created in the new session; a node left by an older session of
+// ours (recognised by its ephemeralOwner) is replaced. Update() changes the instance's data;
+// destroying the Registration (or Unregister()) deletes the node.
+//
+//   ZK_ASSIGN_OR_RETURN(auto registry, zk::recipes::ServiceRegistry::Create(*client, "/services"));
+//   ZK_ASSIGN_OR_RETURN(auto registration, registry->Register({.name = "billing", .id = "b-1",
+//                                                              .address = "10.0.0.7",
+//                                                              .port = 8080}));
+//   ...  // serve; `registration` going out of scope unregisters
+//
+// Thread-safety: thread-safe. Lifetime: must not outlive the Client; Registrations must not
+// outlive their registry.
+
+#ifndef ZK_RECIPES_SERVICE_REGISTRY_H_
+#define ZK_RECIPES_SERVICE_REGISTRY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "zk/client.h"
+#include "zk/internal/sync.h"
+#include "zk/recipes/children_cache.h"
+
+namespace zk::recipes {
+
+// One instance of a service.
+struct ServiceInstance {
+  std::string name;     // the service: a path segment (no '/', not "." or "..")
+  std::string id;       // unique within the service: a path segment
+  std::string address;  // host name or IP; required
+  int32_t port = 0;     // 0..65535
+  std::optional<int32_t> tls_port;             // Curator's sslPort
+  std::map<std::string, std::string> metadata;  // Curator's payload
+  int64_t registration_time_ms = 0;  // ms since the Unix epoch; 0: set by Register()
+  friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
+};
+
+// Returns OK if `instance` can be registered, else InvalidArgument naming the problem.
+absl::Status ValidateServiceInstance(const ServiceInstance& instance);
+// Returns OK if `name` can be a service name (or instance id): a valid path segment.
+absl::Status ValidateServiceName(std::string_view what, std::string_view name);
+// Returns the instance's JSON (Curator's layout).
+std::string ServiceInstanceToJson(const ServiceInstance& instance);
+// Parses Curator-layout JSON. Errors: InvalidArgument for malformed JSON or missing/ill-typed
+// fields (never throws, never crashes on any input).
+absl::StatusOr<ServiceInstance> ParseServiceInstance(std::string_view json);
+
+struct ServiceRegistryOptions {
+  // Deadline of the blocking calls (Register, Update, Unregister). Default: the client's
+  // negotiated session timeout, at least 5 s.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+// Registers service instances and keeps them registered. Thread-safe.
+class ServiceRegistry {
+ public:
+  class Registration;
+
+  // Creates the registry; no I/O. Errors: InvalidArgument (bad base path).
+  static absl::StatusOr<std::unique_ptr<ServiceRegistry>> Create(
+      Client& client, std::string_view base_path, ServiceRegistryOptions options = {});
+  // Stops restoring registrations (their nodes stay until unregistered or the session ends).
+  ~ServiceRegistry();
+  ServiceRegistry(const ServiceRegistry&) = delete;
+  ServiceRegistry& operator=(const ServiceRegistry&) = delete;
+
+  // Creates the instance's node (and missing parents) and returns once it exists.
+  // Errors: InvalidArgument (ValidateServiceInstance); AlreadyExists if this registry already
+  // registers that name/id; DeadlineExceeded; the client's errors. On error nothing stays
+  // registered. Threading: not from an inline callback (FailedPrecondition).
+  absl::StatusOr<std::unique_ptr<Registration>> Register(ServiceInstance instance);
+
+  // Returns the registered service names (the children of the base path). One round trip.
+  absl::StatusOr<std::vector<std::string>> ServiceNames();
+  // Returns a started cache of the service names (names only), kept current by a watch.
+  absl::StatusOr<std::unique_ptr<ChildrenCache>> WatchServiceNames();
+
+  const std::string& base_path() const { return base_path_; }
+  // Returns "<base>/<name>" and "<base>/<name>/<id>".
+  std::string ServicePath(std::string_view name) const;
+  std::string InstancePath(std::string_view name, std::string_view id) const;
+
+  struct State;
+
+ private:
+  ServiceRegistry(Client& client, std::string base_path, std::chrono::milliseconds timeout);
+
+  Client& client_;
+  const std::string base_path_;
+  const std::chrono::milliseconds timeout_;
+  std::shared_ptr<State> state_;
+};
+
+// One registered instance: its node exists (or is being restored) while this lives. Move-only
+// through its unique_ptr. Thread-safe.
+class ServiceRegistry::Registration {
+ public:
+  // Unregisters (deletes the node; waits for that at most the registry's timeout).
+  ~Registration();
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+  // Replaces the instance's data (address, ports, metadata; name and id must not change) and
+  // returns once the node holds it. Errors: InvalidArgument, FailedPrecondition (unregistered),
+  // DeadlineExceeded, the client's errors.
+  absl::Status Update(ServiceInstance instance);
+  // Deletes the node now. Idempotent. Errors: DeadlineExceeded (deletion continues in the
+  // background), the client's errors.
+  absl::Status Unregister();
+
+  ServiceInstance instance() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class ServiceRegistry;
+  Registration(std::shared_ptr<State> state, std::string path, ServiceInstance instance,
+               std::chrono::milliseconds timeout);
+
+  const std::shared_ptr<State> state_;
+  const std::string path_;
+  const std::chrono::milliseconds timeout_;
+  mutable zk::internal::Mutex mu_;
+  ServiceInstance instance_ ABSL_GUARDED_BY(mu_);
+  bool registered_ ABSL_GUARDED_BY(mu_) = true;
+};
+
+}  // namespace zk::recipes
+
+#endif  // ZK_RECIPES_SERVICE_REGISTRY_H_
