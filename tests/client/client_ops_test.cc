@@ -237,7 +237,8 @@ TEST_P(ClientOpsTest, GetOfMissingNodeIsNotFoundNamingOpAndPath) {
 }
 
 TEST_P(ClientOpsTest, GetReturnsBinaryAndLargeData) {
-  const std::string binary("\0\x01\xff\n zero\0end", 15);
+  static constexpr char kBinary[] = "\0\x01\xff\n zero\0end";
+  const std::string binary(kBinary, sizeof(kBinary) - 1);  // embedded NULs included
   ASSERT_THAT(client().Create(P("bin"), binary), IsOk());
   EXPECT_THAT(client().Get(P("bin")), IsOkAndHolds(::testing::Field(&GetResult::data, binary)));
 
