@@ -25,9 +25,10 @@ class ABSL_LOCKABLE Mutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    const bool wake = waiters_ > 0;
+    // Notify before unlocking: once unlocked, a woken waiter may destroy this Mutex (e.g. a
+    // Notification on its stack), so nothing of it may be touched after the unlock.
+    if (waiters_ > 0) cv_.notify_all();
     mu_.unlock();
-    if (wake) cv_.notify_all();
   }
   // Waits, with the mutex held, until `condition()` is true.
   template <typename Condition>
