@@ -68,6 +68,7 @@ stage_asan() {
   configure_and_build build-asan -DZKCPP_SANITIZE=address,undefined -DZKCPP_BUILD_BENCH=OFF \
     -DZKCPP_BUILD_EXAMPLES=OFF || return 1
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
     run_ctest build-asan -LE ensemble
 }
 
