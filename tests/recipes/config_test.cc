@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
 #include "zk/path.h"
@@ -35,17 +36,8 @@ absl::StatusOr<int> DecodeInt(std::string_view data) {
   return value;
 }
 
-class ConfigTest : public zk::testing::BackendTest {
+class ConfigTest : public testing::RecipeTest {
  protected:
-  std::unique_ptr<Client> NewClient(std::chrono::milliseconds session_timeout =
-                                        std::chrono::milliseconds(4000)) {
-    auto client = Client::Connect({.connect_string = connect_string(),
-                                   .session_timeout = session_timeout});
-    EXPECT_THAT(client.status(), IsOk());
-    if (!client.ok()) return nullptr;
-    EXPECT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
-    return *std::move(client);
-  }
   std::string ConfigPath() const { return JoinPath(Root(), "config/limits"); }
 };
 

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
 #include "zk/path.h"
@@ -40,17 +41,8 @@ std::set<std::string> Ids(const ServiceCache& cache) {
   return ids;
 }
 
-class RegistryTest : public zk::testing::BackendTest {
+class RegistryTest : public testing::RecipeTest {
  protected:
-  std::unique_ptr<Client> NewClient(std::chrono::milliseconds session_timeout =
-                                        std::chrono::milliseconds(4000)) {
-    auto client = Client::Connect({.connect_string = connect_string(),
-                                   .session_timeout = session_timeout});
-    EXPECT_THAT(client.status(), IsOk());
-    if (!client.ok()) return nullptr;
-    EXPECT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
-    return *std::move(client);
-  }
   std::string Base() const { return JoinPath(Root(), "services"); }
   std::unique_ptr<ServiceRegistry> NewRegistry(Client& client) {
     auto registry = ServiceRegistry::Create(client, Base());
