@@ -166,11 +166,20 @@ void Contender::OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generat
   const std::string_view own = BaseName(node_);
   const auto it = std::find(sorted.begin(), sorted.end(), own);
   if (it == sorted.end()) {
-    // Our node is gone (deleted by someone, or with a session the listener has not reported
-    // yet): queue again with a new one.
-    if (--recreate_budget_ > 0) return Create();
-    return Finish(absl::AbortedError(absl::StrCat(
-        "acquire ", Av(options_.dir), ": our node keeps disappearing; giving up")));
+    // Either the listing predates our node (the pipelined listing of a create that had to be
+    // retried, e.g. after creating the parent), or our node is gone (deleted by someone, or
+    // with a session the listener has not reported yet). Re-creating in the first case would
+    // leave an orphan ahead of us, so ask the node itself.
+    ClientAccess::Exists(client_, node_, [self = shared_from_this(), generation](
+                                             absl::StatusOr<std::optional<Stat>> exists) {
+      if (generation != self->generation_ || self->state_ != State::kWaiting) return;
+      if (exists.ok() && exists->has_value()) return self->List(generation);  // stale listing
+      if (!exists.ok() && Transient(exists.status())) return self->List(generation);
+      if (--self->recreate_budget_ > 0) return self->Create();
+      self->Finish(absl::AbortedError(absl::StrCat(
+          "acquire ", Av(self->options_.dir), ": our node keeps disappearing; giving up")));
+    });
+    return;
   }
   ahead_.assign(sorted.begin(), it);
   Decide(generation);
