@@ -281,6 +281,11 @@ absl::Status ForceExpireSession(std::string_view host_port, int64_t session_id,
   // Resuming needs no zxid: lastZxidSeen 0 is never ahead of the server.
   // The session's own client reconnects as soon as our resume kicks it off, and its resume in
   // turn kicks ours off (protocol.md §2, rule 6): retry until our closeSession gets through.
+  // A timeout is retried like a kicked connection: a server just restarted (or slowed down by
+  // a sanitizer) may answer late; the next attempt tells whether the close went through.
+  const auto retry = [](const absl::Status& s) {
+    return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
+  };
   constexpr int kAttempts = 50;
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -289,13 +294,13 @@ absl::Status ForceExpireSession(std::string_view host_port, int64_t session_id,
       // Gone already: an earlier attempt's closeSession went through before its reply was lost.
       if (attempt > 0 && absl::IsAborted(hijack.status())) return absl::OkStatus();
       last = hijack.status();
-      if (absl::IsUnavailable(last)) continue;
+      if (retry(last)) continue;
       break;
     }
     absl::Status closed = (*hijack)->CloseSession();
     if (closed.ok()) return absl::OkStatus();
     last = closed;
-    if (!absl::IsUnavailable(last)) break;
+    if (!retry(last)) break;
   }
   return absl::Status(last.code(), absl::StrCat("force expire: ", last.message()));
 }
