@@ -213,7 +213,7 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
         " ms); use TryAcquire for a non-waiting attempt"));
     auto shared = std::make_shared<Callback<LockGuard>>(std::move(done));
     if (!ClientAccess::RunOnLoop(client_, [finish, shared, bad]() mutable {
-          finish(std::move(*shared), bad);
+          finish(std::move(*shared), std::move(bad));
         })) {
       std::move (*shared)(bad);
     }
@@ -241,7 +241,7 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
           "reentrant; use one Lock object per participant)"));
       auto shared = std::make_shared<Callback<LockGuard>>(std::move(done));
       if (!ClientAccess::RunOnLoop(client_, [finish, shared, busy_status]() mutable {
-            finish(std::move(*shared), busy_status);
+            finish(std::move(*shared), std::move(busy_status));
           })) {
         std::move (*shared)(busy_status);
       }
@@ -258,7 +258,9 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
     contender->Start(
         deadline,
         [=, this](absl::StatusOr<internal::Acquired> acquired) mutable {
-          if (!acquired.ok()) return finish(std::move(*shared_done), acquired.status());
+          // Moved, not copied: a status shared across threads is released through Abseil's
+          // refcount, which Debian's uninstrumented Abseil hides from TSan.
+          if (!acquired.ok()) return finish(std::move(*shared_done), std::move(acquired).status());
           if (try_only && *busy) {
             contender->Leave(absl::OkStatus(), nullptr);
             return finish(std::move(*shared_done),
