@@ -836,6 +836,17 @@ bool ClientAccess::RunListener(const std::shared_ptr<CallbackSlot>& slot,
 bool ClientAccess::RunOnLoop(Client& client, LoopTask task) {
   return client.engine_->TryPost(std::move(task));
 }
+void ClientAccess::RunOnLoopAndWait(Client& client, absl::FunctionRef<void()> task) {
+  if (client.engine_->OnLoopThread()) return task();
+  // `task` lives on this stack while we wait; a queued task always runs, even during close.
+  Notification ran;
+  if (client.engine_->TryPost([task, &ran] {
+        task();
+        ran.Notify();
+      })) {
+    ran.WaitForNotification();
+  }
+}
 void ClientAccess::DeliverToUser(Client& client, LoopTask task) {
   client.engine_->Deliver(std::move(task));
 }

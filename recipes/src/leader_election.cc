@@ -79,17 +79,7 @@ LeaderElection::~LeaderElection() {
     }
     if (contender) contender->Leave(absl::CancelledError("leader_election: closed"), nullptr);
   };
-  if (ClientAccess::OnLoopThread(client_)) {
-    leave();
-    return;
-  }
-  auto left = std::make_shared<zk::internal::Notification>();
-  if (ClientAccess::RunOnLoop(client_, [leave, left] {
-        leave();
-        left->Notify();
-      })) {
-    left->WaitForNotification();
-  }
+  ClientAccess::RunOnLoopAndWait(client_, leave);
 }
 
 absl::Status LeaderElection::Start() {

@@ -317,18 +317,8 @@ void Lock::Cancel() {
   }
   if (!contender) return;
   const absl::Status why = absl::CancelledError(absl::StrCat("acquire ", path_, ": cancelled"));
-  if (ClientAccess::OnLoopThread(client_)) {
-    contender->CancelPending(why);
-    return;
-  }
-  // Wait until the cancellation ran on the loop, so that the wait has ended when this returns.
-  auto ran = std::make_shared<zk::internal::Notification>();
-  if (ClientAccess::RunOnLoop(client_, [contender, why, ran] {
-        contender->CancelPending(why);
-        ran->Notify();
-      })) {
-    ran->WaitForNotification();
-  }
+  // Settled on return: the pending wait has ended when this returns.
+  ClientAccess::RunOnLoopAndWait(client_, [&] { contender->CancelPending(why); });
 }
 
 bool Lock::IsHeld() const {

@@ -223,18 +223,7 @@ NodeCache::~NodeCache() {
     state_->closed = true;
   }
   state_->listeners.Close();
-  std::shared_ptr<State> state = state_;
-  if (ClientAccess::OnLoopThread(client_)) {
-    state->Stop();
-    return;
-  }
-  auto stopped = std::make_shared<zk::internal::Notification>();
-  if (ClientAccess::RunOnLoop(client_, [state, stopped] {
-        state->Stop();
-        stopped->Notify();
-      })) {
-    stopped->WaitForNotification();
-  }
+  ClientAccess::RunOnLoopAndWait(client_, [this] { state_->Stop(); });
 }
 
 absl::Status NodeCache::Start() {

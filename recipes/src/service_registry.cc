@@ -382,18 +382,7 @@ ServiceRegistry::ServiceRegistry(Client& client, std::string base_path,
       state_(std::make_shared<State>(client, std::move(base_path))) {}
 
 ServiceRegistry::~ServiceRegistry() {
-  std::shared_ptr<State> state = state_;
-  if (ClientAccess::OnLoopThread(client_)) {
-    state->Stop();
-    return;
-  }
-  auto stopped = std::make_shared<zk::internal::Notification>();
-  if (ClientAccess::RunOnLoop(client_, [state, stopped] {
-        state->Stop();
-        stopped->Notify();
-      })) {
-    stopped->WaitForNotification();
-  }
+  ClientAccess::RunOnLoopAndWait(client_, [this] { state_->Stop(); });
 }
 
 std::string ServiceRegistry::ServicePath(std::string_view name) const {

@@ -60,6 +60,10 @@ class ClientAccess {
 
   // Runs `task` on the loop thread; returns false (task dropped) if the client is closed.
   static bool RunOnLoop(Client& client, LoopTask task);
+  // Runs `task` on the loop thread and returns once it has run: in place when called on the
+  // loop thread, else queued after everything posted before it. Does nothing once the client
+  // is closed. For recipe destructors and cancellations that must be settled on return.
+  static void RunOnLoopAndWait(Client& client, absl::FunctionRef<void()> task);
   // From the loop thread: runs `task` on the client's callback executor, in order with the
   // completions and events delivered there.
   static void DeliverToUser(Client& client, LoopTask task);
