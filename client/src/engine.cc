@@ -355,16 +355,12 @@ void Engine::FlushDeferredSubmissions() {
           Execute(std::move(request));
         });
       }
+      WakeLoopLocked();
     }
   }
   if (ended) {
     // Closed meanwhile: Execute completes them with Cancelled right here.
     for (auto& request : requests) Execute(std::move(request));
-    return;
-  }
-  if (sleeping_.load()) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(wakeup_fd_, &one, sizeof(one));
   }
 }
 
@@ -376,16 +372,21 @@ bool Engine::TryPost(Task&& task) {
     return true;
   }
   FlushDeferredSubmissions();  // keeps this thread's submission order
-  {
-    MutexLock lock(&queue_mu_);
-    if (loop_ended_) return false;
-    queue_.push_back(std::move(task));
-  }
+  MutexLock lock(&queue_mu_);
+  if (loop_ended_) return false;
+  queue_.push_back(std::move(task));
+  WakeLoopLocked();
+  return true;
+}
+
+// Called with queue_mu_ held, and never after it is released: once a task is in the queue, its
+// completion may destroy the engine (a callback that destroys its client), so a submitting
+// thread must not touch the engine after the lock's release.
+void Engine::WakeLoopLocked() {
   if (sleeping_.load()) {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wakeup_fd_, &one, sizeof(one));
   }
-  return true;
 }
 
 void Engine::Execute(std::unique_ptr<Request> request) {

@@ -140,6 +140,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>& fill);
 
  private:
+  // Writes to the wakeup eventfd if the loop sleeps in poll().
+  void WakeLoopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   struct Entry {
     std::unique_ptr<Request> request;
     bool sent = false;
