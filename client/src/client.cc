@@ -64,7 +64,7 @@ void FailEarly(const std::shared_ptr<Engine>& engine, Sink<T> sink, absl::Status
 }
 
 absl::Status ErrorOf(const Reply& reply, OpKind kind, std::string_view path) {
-  return MakeZooStatus(reply.rc, internal::OpName(kind), path,
+  return MakeZooStatus(reply.rc, OperationName(kind), path,
                        internal::IsWrite(kind) && reply.sent, reply.detail);
 }
 
@@ -362,6 +362,7 @@ std::chrono::milliseconds Client::negotiated_session_timeout() const {
   return absl::ToChronoMilliseconds(engine_->negotiated_session_timeout());
 }
 SessionState Client::state() const { return engine_->state(); }
+ClientMetrics Client::Metrics() const { return engine_->Metrics(); }
 
 Subscription Client::SubscribeSessionEvents(SessionCallback callback) {
   return engine_->SubscribeSessionEvents(std::move(callback));

@@ -190,23 +190,6 @@ void RaiseGlobalLogLevel(LogLevel level) {
 
 }  // namespace
 
-std::string_view OpName(OpKind kind) {
-  switch (kind) {
-    case OpKind::kCreate: return "create";
-    case OpKind::kDelete: return "delete";
-    case OpKind::kExists: return "exists";
-    case OpKind::kGet: return "get";
-    case OpKind::kSet: return "set";
-    case OpKind::kGetChildren: return "get_children";
-    case OpKind::kGetAcl: return "get_acl";
-    case OpKind::kSetAcl: return "set_acl";
-    case OpKind::kMulti: return "multi";
-    case OpKind::kSync: return "sync";
-    case OpKind::kAddAuth: return "add_auth";
-  }
-  return "op";
-}
-
 bool IsWrite(OpKind kind) {
   switch (kind) {
     case OpKind::kCreate:
@@ -331,6 +314,7 @@ absl::Status Engine::OpenHandle() {
 // Submission
 
 void Engine::Submit(std::unique_ptr<Request> request) {
+  request->submitted = absl::Now();
   if (dispatcher_ != nullptr && dispatcher_->OnDispatcherThread()) {
     deferred_.push_back(std::move(request));
     return;
@@ -362,6 +346,15 @@ void Engine::FlushDeferredSubmissions() {
     // Closed meanwhile: Execute completes them with Cancelled right here.
     for (auto& request : requests) Execute(std::move(request));
   }
+}
+
+ClientMetrics Engine::Metrics() const {
+  int64_t queued;
+  {
+    MutexLock lock(&queue_mu_);
+    queued = static_cast<int64_t>(queue_.size());
+  }
+  return metrics_.Snapshot(queued);
 }
 
 void Engine::Post(Task task) { TryPost(std::move(task)); }
@@ -400,7 +393,7 @@ void Engine::Execute(std::unique_ptr<Request> request) {
     return;
   }
   const uint64_t id = next_id_++;
-  const absl::Time deadline = request->deadline.value_or(absl::Now() + operation_timeout_);
+  const absl::Time deadline = request->deadline.value_or(request->submitted + operation_timeout_);
   if (request->watch != WatchKind::kNone) {
     ++native_watches_[{request->path, static_cast<int>(request->watch)}].pending_arms;
   }
@@ -536,6 +529,7 @@ void Engine::OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>
       if (armed && r.watch_slot && !r.watch_slot->cancelled() && !entry.answered) {
         if (native.slots.empty()) watch_bytes_ += r.path.size();
         native.slots.push_back(r.watch_slot);
+        ++watch_handles_;
       }
       if (native.slots.empty() && native.pending_arms == 0) native_watches_.erase(w);
     }
@@ -573,6 +567,13 @@ void Engine::OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>
 void Engine::Complete(Entry& entry, Reply reply) {
   Request& r = *entry.request;
   if (!r.done) return;
+  if (OnLoopThread()) {  // after the loop's end (close), completions are not counted
+    const auto latency = absl::ToChronoNanoseconds(absl::Now() - r.submitted);
+    metrics_.RecordOperation(r.kind, reply.rc != ZooError::kOk, latency);
+    if (options_.on_operation) {
+      options_.on_operation(OperationSample{r.kind, r.path, reply.rc, latency});
+    }
+  }
   if (r.complete_on_loop || !OnLoopThread()) {
     std::move(r.done)(std::move(reply));
   } else {
@@ -699,6 +700,8 @@ void Engine::OnSessionEvent(int state) {
       event.state = SessionState::kReconnected;
       event.new_session = after_loss_ || new_id != loop_session_id_;
     }
+    metrics_.CountConnection();
+    if (!ever_connected_ || event.new_session) metrics_.CountSession();
     ever_connected_ = true;
     after_loss_ = false;
     loss_deadline_.reset();
@@ -880,6 +883,7 @@ void Engine::OnWatchEvent(int type, const char* path, WatchKind kind) {
   if (it == native_watches_.end()) return;
   std::vector<std::shared_ptr<CallbackSlot>> slots = std::move(it->second.slots);
   it->second.slots.clear();
+  watch_handles_ -= static_cast<int64_t>(slots.size());
   watch_bytes_ -= std::min(watch_bytes_.load(), it->first.first.size());
   if (it->second.pending_arms == 0) native_watches_.erase(it);
   WatchEvent event;
@@ -897,6 +901,7 @@ void Engine::OnWatchEvent(int type, const char* path, WatchKind kind) {
 }
 
 void Engine::DeliverToSlot(const std::shared_ptr<CallbackSlot>& slot, const WatchEvent& event) {
+  metrics_.CountWatchEvent();
   if (slot->on_loop()) {
     slot->Invoke(event);
   } else {
@@ -910,6 +915,7 @@ void Engine::DetachSlot(const std::string& path, WatchKind kind, const CallbackS
   NativeWatch& native = it->second;
   const size_t before = native.slots.size();
   std::erase_if(native.slots, [slot](const auto& s) { return s.get() == slot; });
+  watch_handles_ -= static_cast<int64_t>(before - native.slots.size());
   if (before == 0 || !native.slots.empty()) return;
   watch_bytes_ -= std::min(watch_bytes_.load(), path.size());
   if (native.pending_arms > 0) return;  // a read in flight re-arms it; keep the server watch
@@ -932,6 +938,7 @@ void Engine::EndAllWatches(const absl::Status& reason) {
   for (auto& [key, native] : native_watches_) {
     event.path = key.first;
     for (auto& slot : native.slots) DeliverToSlot(slot, event);
+    watch_handles_ -= static_cast<int64_t>(native.slots.size());
     native.slots.clear();
   }
   for (auto it = native_watches_.begin(); it != native_watches_.end();) {
@@ -1026,6 +1033,9 @@ void Engine::Loop() {
       wake = std::min(wake, next_interest_);
     }
     fd_ = fd;
+    // Gauges as of this turn, published before its callbacks are handed out.
+    metrics_.SetGauges(static_cast<int64_t>(entries_.size()), static_cast<int64_t>(parked_.size()),
+                       static_cast<int64_t>(native_watches_.size()), watch_handles_);
     FlushOutbox();
 
     pollfd fds[2];

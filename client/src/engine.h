@@ -28,16 +28,16 @@
 #include "absl/time/time.h"
 #include "callback_slot.h"
 #include "dispatcher.h"
+#include "metrics_recorder.h"
 #include "zk/client.h"
+#include "zk/metrics.h"
 
 struct _zhandle;
 
 namespace zk::internal {
 
-enum class OpKind {
-  kCreate, kDelete, kExists, kGet, kSet, kGetChildren, kGetAcl, kSetAcl, kMulti, kSync, kAddAuth,
-};
-std::string_view OpName(OpKind kind);
+// The public operation kinds (zk/metrics.h) are the engine's request kinds.
+using OpKind = Operation;
 bool IsWrite(OpKind kind);
 
 // The kind of native (server-side) watch a read arms: data (getData, exists) or child.
@@ -76,7 +76,8 @@ struct Request {
   // Run `done` on the loop thread (blocking waiters, internal continuations) instead of the
   // callback executor.
   bool complete_on_loop = false;
-  std::optional<absl::Time> deadline;  // default: now + operation timeout
+  std::optional<absl::Time> deadline;  // default: submitted + operation timeout
+  absl::Time submitted;                // set by Submit
   absl::AnyInvocable<void(Reply) &&> done;
 };
 
@@ -103,6 +104,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void Shutdown();
 
   absl::Status WaitUntilConnected(absl::Duration timeout);
+  // Thread-safe. See Client::Metrics().
+  ClientMetrics Metrics() const;
   int64_t session_id() const;
   std::string session_password() const;
   absl::Duration negotiated_session_timeout() const;
@@ -179,11 +182,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   const std::string hosts_;  // connect string with chroot
 
   // Submission queue, written by any thread.
-  Mutex queue_mu_;
+  mutable Mutex queue_mu_;
   std::vector<Task> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool loop_ended_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::atomic<bool> sleeping_{false};
   int wakeup_fd_ = -1;
+
+  MetricsRecorder metrics_;  // written by the loop thread, read by any
 
   // Published state, read by any thread.
   mutable Mutex state_mu_;
@@ -226,6 +231,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::optional<absl::Time> loss_deadline_;  // suspended: declare lost at this time
   std::multimap<absl::Time, Task> timers_;    // RunAt
   absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
+  int64_t watch_handles_ = 0;  // slots attached across native_watches_
   std::atomic<size_t> watch_bytes_{0};  // written by the loop, read by CheckWatchBudget
   std::vector<DigestCredential> digest_auth_;
   std::vector<std::pair<std::string, std::string>> extra_auth_;  // AddAuth calls that succeeded

@@ -40,6 +40,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "zk/metrics.h"
 #include "zk/status.h"
 #include "zk/types.h"
 #include "zk/watch.h"
@@ -105,6 +106,10 @@ class Client {
   std::string session_password() const;
   std::chrono::milliseconds negotiated_session_timeout() const;
   SessionState state() const;
+
+  // A snapshot of this client's metrics (zk/metrics.h): per-operation counts, errors and latency
+  // histograms, queue depths, watches, connections. Lock-free reads; any thread, any time.
+  ClientMetrics Metrics() const;
 
   // Calls `callback` for every future session event, on the callback executor, in order. The
   // subscription ends when the returned handle is destroyed.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "zk/metrics.h"
 
 namespace zk {
 
@@ -231,6 +232,10 @@ struct ClientOptions {
   // watched path in one SetWatches packet on reconnect, which must stay under the 1 MB frame
   // limit. Past it, new watches fail with ResourceExhausted.
   size_t watch_budget_bytes = 512 * 1024;
+  // Metrics hook (zk/metrics.h): called on the loop thread once per completed operation, before
+  // its callback runs. It must be quick and must not block or call the client; empty: none.
+  // Client::Metrics() counts operations whether or not this is set.
+  std::function<void(const OperationSample&)> on_operation;
 };
 
 }  // namespace zk
