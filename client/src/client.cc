@@ -852,8 +852,14 @@ void ClientAccess::DeliverToUser(Client& client, LoopTask task) {
   client.engine_->Deliver(std::move(task));
 }
 bool ClientAccess::OnLoopThread(const Client& client) { return client.engine_->OnLoopThread(); }
-void ClientAccess::RunAfter(Client& client, std::chrono::milliseconds delay, LoopTask task) {
-  client.engine_->RunAt(absl::Now() + absl::FromChrono(delay), std::move(task));
+ClientAccess::LoopTimer ClientAccess::RunAfter(Client& client, std::chrono::milliseconds delay,
+                                               LoopTask task) {
+  const Engine::TimerKey key =
+      client.engine_->RunAt(absl::Now() + absl::FromChrono(delay), std::move(task));
+  return LoopTimer{key.first, key.second};
+}
+void ClientAccess::CancelTimer(Client& client, LoopTimer timer) {
+  if (timer.id != 0) client.engine_->CancelTimer({timer.when, timer.id});
 }
 uint64_t ClientAccess::AddSessionListener(Client& client,
                                           std::function<void(const SessionEvent&)> listener) {

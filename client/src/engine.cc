@@ -584,7 +584,13 @@ void Engine::Complete(Entry& entry, Reply reply) {
   r.done = nullptr;
 }
 
-void Engine::RunAt(absl::Time when, Task task) { timers_.emplace(when, std::move(task)); }
+Engine::TimerKey Engine::RunAt(absl::Time when, Task task) {
+  TimerKey key{when, next_timer_id_++};
+  timers_.emplace(key, std::move(task));
+  return key;
+}
+
+void Engine::CancelTimer(const TimerKey& key) { timers_.erase(key); }
 
 void Engine::Deliver(Task task) {
   // Off the loop thread only after the loop has ended: then run it right here.
@@ -667,7 +673,7 @@ void Engine::RunTimers() {
       Complete(taken, std::move(reply));
     }
   }
-  while (!timers_.empty() && timers_.begin()->first <= now) {
+  while (!timers_.empty() && timers_.begin()->first.first <= now) {
     Task task = std::move(timers_.begin()->second);
     timers_.erase(timers_.begin());
     std::move(task)();
@@ -1008,7 +1014,7 @@ void Engine::Loop() {
     absl::Time wake = absl::InfiniteFuture();
     if (!deadlines_.empty()) wake = std::min(wake, deadlines_.top().first);
     if (loss_deadline_) wake = std::min(wake, *loss_deadline_);
-    if (!timers_.empty()) wake = std::min(wake, timers_.begin()->first);
+    if (!timers_.empty()) wake = std::min(wake, timers_.begin()->first.first);
     int fd = -1;
     int interest = 0;
     const absl::Time now = absl::Now();

@@ -131,7 +131,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   uint64_t AddLoopSessionListener(LoopSessionListener listener);
   void RemoveLoopSessionListener(uint64_t id);
   // Loop thread only: runs `task` on the loop thread at `when` (or during close, if earlier).
-  void RunAt(absl::Time when, Task task);
+  // Returns a key for CancelTimer.
+  using TimerKey = std::pair<absl::Time, uint64_t>;
+  TimerKey RunAt(absl::Time when, Task task);
+  // Loop thread only: drops a timer that has not run yet (a no-op if it ran or was cancelled).
+  void CancelTimer(const TimerKey& key);
   // Loop thread only: queues `task` to run on the callback executor, in order with completions.
   // (After the loop has ended, from any thread: runs `task` at once.)
   void Deliver(Task task);
@@ -229,7 +233,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   using Deadline = std::pair<absl::Time, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   std::optional<absl::Time> loss_deadline_;  // suspended: declare lost at this time
-  std::multimap<absl::Time, Task> timers_;    // RunAt
+  std::map<TimerKey, Task> timers_;           // RunAt, in time order
+  uint64_t next_timer_id_ = 1;
   absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
   int64_t watch_handles_ = 0;  // slots attached across native_watches_
   std::atomic<size_t> watch_bytes_{0};  // written by the loop, read by CheckWatchBudget

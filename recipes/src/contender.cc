@@ -76,7 +76,7 @@ void Contender::Start(std::optional<absl::Time> deadline, Result on_result,
   if (deadline) {
     const auto delay = absl::ToChronoMilliseconds(std::max(*deadline - absl::Now(),
                                                            absl::ZeroDuration()));
-    ClientAccess::RunAfter(client_, delay, [weak] {
+    deadline_timer_ = ClientAccess::RunAfter(client_, delay, [weak] {
       auto self = weak.lock();
       if (self && (self->state_ == State::kCreating || self->state_ == State::kWaiting)) {
         self->Leave(absl::DeadlineExceededError(absl::StrCat(
@@ -225,6 +225,8 @@ void Contender::WaitFor(const std::string& blocker, uint64_t generation) {
 
 void Contender::BecomeThrough() {
   state_ = State::kThrough;
+  // Through in time: drop the deadline's timer rather than leave it queued until it expires.
+  ClientAccess::CancelTimer(client_, std::exchange(deadline_timer_, {}));
   blocker_watch_.Cancel();
   held_.store(true);
   const Acquired acquired{node_, czxid_};
@@ -301,6 +303,7 @@ void Contender::Leave(absl::Status why, StatusCallback done) {
   ++generation_;
   held_.store(false);
   blocker_watch_.Cancel();
+  ClientAccess::CancelTimer(client_, std::exchange(deadline_timer_, {}));
   ClientAccess::RemoveSessionListener(client_, listener_id_);
   if (was_pending) Finish(std::move(why));
   std::string node = std::move(node_);

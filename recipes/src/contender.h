@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "zk/client.h"
+#include "zk/internal/client_access.h"
 
 namespace zk::recipes::internal {
 
@@ -145,6 +146,7 @@ class Contender : public std::enable_shared_from_this<Contender> {
   Result on_result_;
   std::function<void(ContenderEvent, const Acquired&)> on_event_;
   uint64_t listener_id_ = 0;
+  zk::internal::ClientAccess::LoopTimer deadline_timer_;  // Start's deadline, while pending
   int recreate_budget_ = 16;  // bounds re-creates when our node keeps vanishing
 };
 

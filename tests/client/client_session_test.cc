@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "zk/internal/client_access.h"
 #include "zk/internal/sync.h"
 #include "client_test_util.h"
 #include "gmock/gmock.h"
@@ -233,6 +234,25 @@ TEST_P(ClientSessionTest, InlineWatchCallbackCannotBlockEither) {
 
 // Destroying the client from one of its own callbacks is safe, in both execution modes and
 // from completion, watch and session callbacks.
+// The recipes' loop timers (ClientAccess::RunAfter) are cancellable: a lock acquired in time
+// must not leave its deadline's timer queued. Timers run in (time, creation) order, so the later
+// timer having run proves the cancelled one would have run by then.
+TEST_P(ClientSessionTest, CancelledLoopTimerNeverRuns) {
+  using internal::ClientAccess;
+  std::atomic<bool> cancelled_ran{false};
+  zk::internal::Notification later_ran;
+  ClientAccess::RunOnLoopAndWait(client(), [&] {
+    ClientAccess::LoopTimer doomed = ClientAccess::RunAfter(
+        client(), std::chrono::milliseconds(20), [&] { cancelled_ran.store(true); });
+    ClientAccess::RunAfter(client(), std::chrono::milliseconds(40), [&] { later_ran.Notify(); });
+    ClientAccess::CancelTimer(client(), doomed);
+    ClientAccess::CancelTimer(client(), doomed);  // twice: a no-op
+    ClientAccess::CancelTimer(client(), {});      // the empty handle: a no-op
+  });
+  ASSERT_TRUE(later_ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE(cancelled_ran.load());
+}
+
 TEST_P(ClientSessionTest, DestroyingClientFromItsOwnCallbackIsSafe) {
   for (CallbackExecution mode : {CallbackExecution::kDispatcherThread, CallbackExecution::kInline}) {
     for (int where = 0; where < 3; ++where) {

@@ -17,6 +17,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
 #include "zk/client.h"
 
 namespace zk::internal {
@@ -68,8 +69,15 @@ class ClientAccess {
   // completions and events delivered there.
   static void DeliverToUser(Client& client, LoopTask task);
   // Loop thread only: runs `task` on the loop thread after `delay` (at the latest when the
-  // client closes).
-  static void RunAfter(Client& client, std::chrono::milliseconds delay, LoopTask task);
+  // client closes). The returned handle cancels it (CancelTimer); it may be ignored.
+  struct LoopTimer {
+    absl::Time when;
+    uint64_t id = 0;  // 0: no timer
+  };
+  static LoopTimer RunAfter(Client& client, std::chrono::milliseconds delay, LoopTask task);
+  // Loop thread only: drops a timer that has not run yet; a no-op if it ran, was cancelled, or
+  // `timer` is the default value.
+  static void CancelTimer(Client& client, LoopTimer timer);
   // True on the client's event-loop thread.
   static bool OnLoopThread(const Client& client);
   // Loop thread only: session events, synchronously on the loop, before user subscribers see
