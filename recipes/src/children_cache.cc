@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cache_core.h"
 #include "listener_set.h"
 #include "zk/internal/client_access.h"
 #include "zk/internal/sync.h"
@@ -13,22 +14,10 @@ namespace zk::recipes {
 using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
 
-namespace {
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-bool Live(SessionState state) {
-  return state == SessionState::kConnected || state == SessionState::kReconnected ||
-         state == SessionState::kReadOnly;
-}
-}  // namespace
-
-// Shared by the cache object and its loop-thread continuations (which never touch the cache
-// object: it may be gone). Fields marked "loop" are used on the loop thread only.
-struct ChildrenCache::State : std::enable_shared_from_this<ChildrenCache::State> {
+// The loop side of a ChildrenCache (see cache_core.h).
+struct ChildrenCache::State : internal::CacheCore<ChildrenCache::State, ChildrenCacheOptions> {
   State(Client& client, std::string path, ChildrenCacheOptions options)
-      : client(client), path(std::move(path)), options(options) {}
-  Client& client;
-  const std::string path;
-  const ChildrenCacheOptions options;
+      : CacheCore(client, std::move(path), options, "children_cache") {}
 
   struct Entry {
     ChildData child;
@@ -39,26 +28,24 @@ struct ChildrenCache::State : std::enable_shared_from_this<ChildrenCache::State>
   };
 
   // loop
-  bool stopped = false;
-  uint64_t session_listener = 0;
   Watch dir_watch;
   bool listing = false;
   bool list_dirty = false;
   bool listed_once = false;
   std::map<std::string, Entry> entries;
-  bool resync_scheduled = false;
-  absl::Time last_resync = absl::InfinitePast();
 
-  mutable zk::internal::Mutex mu;
-  bool started ABSL_GUARDED_BY(mu) = false;
-  bool closed ABSL_GUARDED_BY(mu) = false;
   std::shared_ptr<const ChildrenSnapshot> snapshot ABSL_GUARDED_BY(mu) =
       std::make_shared<const ChildrenSnapshot>();
-  CacheStatus status ABSL_GUARDED_BY(mu);
   internal::ListenerSet<ChildrenDelta> listeners;
 
-  void Begin();
-  void Stop();
+  // CacheCore's hooks.
+  void Load() { List(); }
+  void Resync();
+  void StopWatches() {
+    dir_watch.Cancel();
+    entries.clear();  // cancels every child watch
+  }
+
   void List();
   void OnListed(absl::StatusOr<Watched<ChildrenResult>> listed);
   void OnDirExists(absl::StatusOr<Watched<std::optional<Stat>>> exists);
@@ -67,8 +54,6 @@ struct ChildrenCache::State : std::enable_shared_from_this<ChildrenCache::State>
   void Fetch(const std::string& name);
   void OnFetched(const std::string& name, absl::StatusOr<Watched<GetResult>> got);
   void Publish(ChildrenDelta delta);
-  void RequestResync();
-  void OnSession(const SessionEvent& event);
   WatchCallback DirTrigger() {
     return [weak = weak_from_this()](const WatchEvent& event) {
       auto self = weak.lock();
@@ -86,27 +71,6 @@ struct ChildrenCache::State : std::enable_shared_from_this<ChildrenCache::State>
     };
   }
 };
-
-void ChildrenCache::State::Begin() {
-  {
-    MutexLock lock(&mu);
-    if (closed) return;
-    status.connected = Live(client.state());
-  }
-  session_listener = ClientAccess::AddSessionListener(
-      client, [weak = weak_from_this()](const SessionEvent& e) {
-        if (auto self = weak.lock()) self->OnSession(e);
-      });
-  List();
-}
-
-void ChildrenCache::State::Stop() {
-  if (stopped) return;
-  stopped = true;
-  if (session_listener != 0) ClientAccess::RemoveSessionListener(client, session_listener);
-  dir_watch.Cancel();
-  entries.clear();  // cancels every child watch
-}
 
 void ChildrenCache::State::List() {
   if (stopped) return;
@@ -272,90 +236,29 @@ void ChildrenCache::State::Publish(ChildrenDelta delta) {
   if (changed) listeners.Notify(client, delta);
 }
 
-void ChildrenCache::State::RequestResync() {
-  if (stopped || resync_scheduled) return;
-  const absl::Time now = absl::Now();
-  const absl::Time earliest = last_resync + absl::FromChrono(options.min_resync_interval);
-  auto run = [weak = weak_from_this()] {
-    auto self = weak.lock();
-    if (!self || self->stopped) return;
-    self->resync_scheduled = false;
-    self->last_resync = absl::Now();
-    self->List();
-    std::vector<std::string> names;
-    for (const auto& [name, entry] : self->entries) names.push_back(name);
-    for (const std::string& name : names) self->Fetch(name);
-  };
-  if (earliest <= now) return run();
-  resync_scheduled = true;
-  ClientAccess::RunAfter(client, absl::ToChronoMilliseconds(earliest - now), std::move(run));
-}
-
-void ChildrenCache::State::OnSession(const SessionEvent& event) {
-  if (stopped) return;
-  const bool live = Live(event.state);
-  {
-    MutexLock lock(&mu);
-    status.connected = live;
-    if (live) status.last_sync = absl::Now();
-  }
-  if (live) RequestResync();
+void ChildrenCache::State::Resync() {
+  List();
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : entries) names.push_back(name);
+  for (const std::string& name : names) Fetch(name);
 }
 
 absl::StatusOr<std::unique_ptr<ChildrenCache>> ChildrenCache::Create(
     Client& client, std::string_view path, ChildrenCacheOptions options) {
-  ZK_RETURN_IF_ERROR(ValidatePath("children_cache", path));
-  if (options.min_resync_interval < std::chrono::milliseconds::zero()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("children_cache ", Av(path), ": min_resync_interval is negative"));
-  }
+  ZK_RETURN_IF_ERROR(
+      internal::ValidateCacheArgs("children_cache", path, options.min_resync_interval));
   return std::unique_ptr<ChildrenCache>(new ChildrenCache(client, std::string(path), options));
 }
 
 ChildrenCache::ChildrenCache(Client& client, std::string path, ChildrenCacheOptions options)
     : client_(client), path_(path), state_(std::make_shared<State>(client, path, options)) {}
 
-ChildrenCache::~ChildrenCache() {
-  {
-    MutexLock lock(&state_->mu);
-    state_->closed = true;
-  }
-  state_->listeners.Close();
-  ClientAccess::RunOnLoopAndWait(client_, [this] { state_->Stop(); });
-}
+ChildrenCache::~ChildrenCache() { internal::CloseCache(client_, state_); }
 
-absl::Status ChildrenCache::Start() {
-  {
-    MutexLock lock(&state_->mu);
-    if (state_->started) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("children_cache ", path_, ": already started"));
-    }
-    state_->started = true;
-  }
-  if (!ClientAccess::RunOnLoop(client_, [state = state_] { state->Begin(); })) {
-    return absl::CancelledError(absl::StrCat("children_cache ", path_, ": client is closed"));
-  }
-  return absl::OkStatus();
-}
+absl::Status ChildrenCache::Start() { return internal::StartCache(client_, state_); }
 
 absl::Status ChildrenCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
-  if (ClientAccess::OnLoopThread(client_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("children_cache ", path_, ": blocking call from an inline callback"));
-  }
-  MutexLock lock(&state_->mu);
-  if (!state_->started) {
-    return absl::FailedPreconditionError(absl::StrCat("children_cache ", path_, ": not started"));
-  }
-  State* state = state_.get();
-  if (!state_->mu.AwaitWithTimeout(
-          [state]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state->status.loaded; },
-          absl::FromChrono(timeout))) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "children_cache ", path_, ": not loaded within ", timeout.count(), " ms"));
-  }
-  return absl::OkStatus();
+  return internal::WaitUntilCacheLoaded(client_, state_, timeout);
 }
 
 std::shared_ptr<const ChildrenSnapshot> ChildrenCache::Snapshot() const {
@@ -363,10 +266,7 @@ std::shared_ptr<const ChildrenSnapshot> ChildrenCache::Snapshot() const {
   return state_->snapshot;
 }
 
-CacheStatus ChildrenCache::status() const {
-  MutexLock lock(&state_->mu);
-  return state_->status;
-}
+CacheStatus ChildrenCache::status() const { return internal::CacheStatusOf(state_); }
 
 Subscription ChildrenCache::AddListener(Listener listener) {
   return state_->listeners.Add(std::move(listener));

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cache_core.h"
 #include "listener_set.h"
 #include "zk/internal/client_access.h"
 #include "zk/internal/sync.h"
@@ -13,50 +14,31 @@ namespace zk::recipes {
 using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
 
-namespace {
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-bool Live(SessionState state) {
-  return state == SessionState::kConnected || state == SessionState::kReconnected ||
-         state == SessionState::kReadOnly;
-}
-}  // namespace
-
-// Shared by the cache object and its loop-thread continuations (which never touch the cache
-// object: it may be gone). Fields marked "loop" are used on the loop thread only.
-struct NodeCache::State : std::enable_shared_from_this<NodeCache::State> {
+// The loop side of a NodeCache (see cache_core.h).
+struct NodeCache::State : internal::CacheCore<NodeCache::State, NodeCacheOptions> {
   State(Client& client, std::string path, NodeCacheOptions options)
-      : client(client), path(std::move(path)), options(options) {}
-  Client& client;
-  const std::string path;
-  const NodeCacheOptions options;
+      : CacheCore(client, std::move(path), options, "node_cache") {}
 
   // loop
-  bool stopped = false;
-  uint64_t session_listener = 0;
   Watch watch;
   bool refreshing = false;
   bool dirty = false;
   int64_t last_mzxid = 0;  // of the last state delivered
-  bool resync_scheduled = false;
-  absl::Time last_resync = absl::InfinitePast();
 
-  mutable zk::internal::Mutex mu;
-  bool started ABSL_GUARDED_BY(mu) = false;
-  bool closed ABSL_GUARDED_BY(mu) = false;
   std::shared_ptr<const NodeData> current ABSL_GUARDED_BY(mu) = std::make_shared<NodeData>();
-  CacheStatus status ABSL_GUARDED_BY(mu);
   internal::ListenerSet<NodeData> listeners;
 
-  void Begin();
-  void Stop();
+  // CacheCore's hooks.
+  void Load() { Refresh(); }
+  void Resync() { Refresh(); }
+  void StopWatches() { watch.Cancel(); }
+
   void Refresh();
   void OnGot(absl::StatusOr<Watched<GetResult>> got);
   void OnExists(absl::StatusOr<Watched<std::optional<Stat>>> exists);
   void EndRefresh();
   void Apply(NodeData now);
   void MarkSynced(bool loaded_now);
-  void RequestResync();
-  void OnSession(const SessionEvent& event);
   WatchCallback Trigger() {
     std::weak_ptr<State> weak = weak_from_this();
     return [weak](const WatchEvent& event) {
@@ -66,26 +48,6 @@ struct NodeCache::State : std::enable_shared_from_this<NodeCache::State> {
     };
   }
 };
-
-void NodeCache::State::Begin() {
-  {
-    MutexLock lock(&mu);
-    if (closed) return;
-    status.connected = Live(client.state());
-  }
-  std::weak_ptr<State> weak = weak_from_this();
-  session_listener = ClientAccess::AddSessionListener(client, [weak](const SessionEvent& e) {
-    if (auto self = weak.lock()) self->OnSession(e);
-  });
-  Refresh();
-}
-
-void NodeCache::State::Stop() {
-  if (stopped) return;
-  stopped = true;
-  if (session_listener != 0) ClientAccess::RemoveSessionListener(client, session_listener);
-  watch.Cancel();
-}
 
 void NodeCache::State::Refresh() {
   if (stopped) return;
@@ -177,86 +139,21 @@ void NodeCache::State::MarkSynced(bool loaded_now) {
   if (loaded_now) status.loaded = true;
 }
 
-void NodeCache::State::RequestResync() {
-  if (stopped || resync_scheduled) return;
-  const absl::Time now = absl::Now();
-  const absl::Time earliest = last_resync + absl::FromChrono(options.min_resync_interval);
-  auto run = [weak = weak_from_this()] {
-    auto self = weak.lock();
-    if (!self || self->stopped) return;
-    self->resync_scheduled = false;
-    self->last_resync = absl::Now();
-    self->Refresh();
-  };
-  if (earliest <= now) return run();
-  resync_scheduled = true;
-  ClientAccess::RunAfter(client, absl::ToChronoMilliseconds(earliest - now), std::move(run));
-}
-
-void NodeCache::State::OnSession(const SessionEvent& event) {
-  if (stopped) return;
-  const bool live = Live(event.state);
-  {
-    MutexLock lock(&mu);
-    status.connected = live;
-    if (live) status.last_sync = absl::Now();
-  }
-  if (live) RequestResync();
-}
-
 absl::StatusOr<std::unique_ptr<NodeCache>> NodeCache::Create(Client& client, std::string_view path,
                                                              NodeCacheOptions options) {
-  ZK_RETURN_IF_ERROR(ValidatePath("node_cache", path));
-  if (options.min_resync_interval < std::chrono::milliseconds::zero()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("node_cache ", Av(path), ": min_resync_interval is negative"));
-  }
+  ZK_RETURN_IF_ERROR(internal::ValidateCacheArgs("node_cache", path, options.min_resync_interval));
   return std::unique_ptr<NodeCache>(new NodeCache(client, std::string(path), options));
 }
 
 NodeCache::NodeCache(Client& client, std::string path, NodeCacheOptions options)
     : client_(client), path_(path), state_(std::make_shared<State>(client, path, options)) {}
 
-NodeCache::~NodeCache() {
-  {
-    MutexLock lock(&state_->mu);
-    state_->closed = true;
-  }
-  state_->listeners.Close();
-  ClientAccess::RunOnLoopAndWait(client_, [this] { state_->Stop(); });
-}
+NodeCache::~NodeCache() { internal::CloseCache(client_, state_); }
 
-absl::Status NodeCache::Start() {
-  {
-    MutexLock lock(&state_->mu);
-    if (state_->started) {
-      return absl::FailedPreconditionError(absl::StrCat("node_cache ", path_, ": already started"));
-    }
-    state_->started = true;
-  }
-  if (!ClientAccess::RunOnLoop(client_, [state = state_] { state->Begin(); })) {
-    return absl::CancelledError(absl::StrCat("node_cache ", path_, ": client is closed"));
-  }
-  return absl::OkStatus();
-}
+absl::Status NodeCache::Start() { return internal::StartCache(client_, state_); }
 
 absl::Status NodeCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
-  if (ClientAccess::OnLoopThread(client_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("node_cache ", path_, ": blocking call from an inline callback"));
-  }
-  MutexLock lock(&state_->mu);
-  if (!state_->started) {
-    return absl::FailedPreconditionError(absl::StrCat("node_cache ", path_, ": not started"));
-  }
-  State* state = state_.get();
-  if (!state_->mu.AwaitWithTimeout(
-          [state]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state->status.loaded; },
-          absl::FromChrono(timeout))) {
-    return absl::DeadlineExceededError(absl::StrCat("node_cache ", path_, ": not loaded within ",
-                                                    timeout.count(), " ms"));
-  }
-  return absl::OkStatus();
+  return internal::WaitUntilCacheLoaded(client_, state_, timeout);
 }
 
 std::shared_ptr<const NodeData> NodeCache::Current() const {
@@ -264,10 +161,7 @@ std::shared_ptr<const NodeData> NodeCache::Current() const {
   return state_->current;
 }
 
-CacheStatus NodeCache::status() const {
-  MutexLock lock(&state_->mu);
-  return state_->status;
-}
+CacheStatus NodeCache::status() const { return internal::CacheStatusOf(state_); }
 
 Subscription NodeCache::AddListener(Listener listener) {
   return state_->listeners.Add(std::move(listener));
