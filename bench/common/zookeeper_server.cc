@@ -61,9 +61,9 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
   return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
 }
 
-// Forks and execs the JVM with stdout/stderr into `log_path`. Everything the child does between
+// Forks and execs the server with stdout/stderr into `log_path`. Everything the child does between
 // fork and exec is async-signal-safe (the parent may have threads).
-absl::StatusOr<pid_t> SpawnJvm(const std::vector<std::string>& args, const std::string& log_path) {
+absl::StatusOr<pid_t> SpawnServer(const std::vector<std::string>& args, const std::string& log_path) {
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -153,19 +153,22 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(
           << "maxClientCnxns=0\n"
           << "admin.enableServer=false\n"
           << "4lw.commands.whitelist=srvr,ruok,stat,mntr\n"
-          // No fsync per write: the benchmark reads, and the baseline was measured this way.
-          << "forceSync=no\n";
+          << "forceSync=" << (options.force_sync ? "yes" : "no") << "\n";
       if (!cfg) {
         cleanup_dir();
         return Errno("write " + cfg_path);
       }
     }
     const std::string log_path = dir + "/server.log";
-    absl::StatusOr<pid_t> pid =
-        SpawnJvm({options.java, absl::StrCat("-Xms", options.heap),
-                  absl::StrCat("-Xmx", options.heap), "-Dzookeeper.admin.enableServer=false", "-cp",
-                  kClasspath, "org.apache.zookeeper.server.ZooKeeperServerMain", cfg_path},
-                 log_path);
+    std::vector<std::string> args =
+        {options.java, absl::StrCat("-Xms", options.heap), absl::StrCat("-Xmx", options.max_heap),
+         "-Dzookeeper.admin.enableServer=false", "-cp", kClasspath,
+         "org.apache.zookeeper.server.ZooKeeperServerMain", cfg_path};
+    if (!options.embedded_binary.empty()) {
+      args = {options.embedded_binary, absl::StrCat("--port=", *port),
+              absl::StrCat("--tick_time_ms=", options.tick_time_ms)};
+    }
+    absl::StatusOr<pid_t> pid = SpawnServer(args, log_path);
     if (!pid.ok()) {
       cleanup_dir();
       return pid.status();
@@ -187,7 +190,7 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(
     }
     if (!exited) KillAndReap(*pid);
     last_error = absl::UnavailableError(
-        absl::StrCat(exited ? "ZooKeeper exited during start" : "ZooKeeper did not serve in time",
+        absl::StrCat(exited ? "the server exited during start" : "the server did not serve in time",
                      "; log tail:\n", FileTail(log_path, 2000)));
     // Only an early exit (typically a port taken meanwhile) is worth another attempt.
     if (!exited) break;

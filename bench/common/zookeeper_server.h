@@ -1,4 +1,6 @@
-// A real Apache ZooKeeper 3.8 standalone server (Debian's JVM) for the side-by-side benchmark.
+// A ZooKeeper server process for the side-by-side suite: the real Apache ZooKeeper 3.8
+// standalone (Debian's JVM), or zkcpp's embedded server as its standalone binary zkcpp-server
+// (so that, like the JVM, it never shares the drivers' process).
 //
 // Benchmarks need a server configured like the one in performance-baseline.md (tickTime 2000,
 // forceSync=no, full JIT, a roomy heap), not the fast-start test configuration of
@@ -9,8 +11,8 @@
 // destructor, and by the kernel if the benchmark process dies first (PR_SET_PDEATHSIG), so no
 // java process outlives a run.
 
-#ifndef ZKCPP_BENCH_PEER_ZOOKEEPER_SERVER_H_
-#define ZKCPP_BENCH_PEER_ZOOKEEPER_SERVER_H_
+#ifndef ZKCPP_BENCH_COMMON_ZOOKEEPER_SERVER_H_
+#define ZKCPP_BENCH_COMMON_ZOOKEEPER_SERVER_H_
 
 #include <sys/types.h>
 
@@ -23,8 +25,17 @@ namespace zkbench {
 
 struct ZooKeeperServerOptions {
   std::string java = "/usr/bin/java";
-  std::string heap = "512m";
+  std::string heap = "512m";  // -Xms
+  // -Xmx: ZooKeeper keeps its last 500 committed transactions in memory (commitLogCount, which
+  // it raises to 500 if set lower), 500 MB for the 1 MB write workload on top of the rest.
+  std::string max_heap = "1536m";
   int tick_time_ms = 2000;
+  // forceSync=yes: fsync the transaction log before acknowledging a write (ZooKeeper's
+  // default); no: the baseline's setting for reads.
+  bool force_sync = false;
+  // If set, the path of zkcpp-server: run the embedded server instead of the JVM (tick_time_ms
+  // applies; java, heap and force_sync do not).
+  std::string embedded_binary;
   // Keep the directory (zoo.cfg, data/, server.log) after the run, for post-mortems.
   bool keep_directory = false;
   int start_timeout_seconds = 60;
@@ -64,4 +75,4 @@ absl::StatusOr<std::string> FourLetterWord(int port, const std::string& word);
 
 }  // namespace zkbench
 
-#endif  // ZKCPP_BENCH_PEER_ZOOKEEPER_SERVER_H_
+#endif  // ZKCPP_BENCH_COMMON_ZOOKEEPER_SERVER_H_

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -36,55 +38,53 @@ absl::StatusOr<DriverConfig> ParseDriverArgs(int argc, char** argv) {
     if (arg.substr(0, 2) != "--" || arg.find('=') == std::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("expected --key=value, got ", AV(arg)));
     }
-    std::string_view key = arg.substr(2, arg.find('=') - 2);
-    std::string_view value = arg.substr(arg.find('=') + 1);
+    const std::string_view key = arg.substr(2, arg.find('=') - 2);
+    const std::string_view value = arg.substr(arg.find('=') + 1);
     int64_t number = 0;
-    auto need_int = [&]() -> absl::Status {
-      if (!ParseInt(value, &number) || number < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("bad number for --", AV(key)));
-      }
-      return absl::OkStatus();
-    };
+    bool ok = true;
     if (key == "hosts") {
       config.hosts = std::string(value);
     } else if (key == "path") {
       config.path = std::string(value);
     } else if (key == "workload") {
-      if (value == "pipelined") {
-        config.workload = Workload::kPipelined;
-      } else if (value == "sync") {
-        config.workload = Workload::kSync;
-      } else {
-        return absl::InvalidArgumentError("--workload must be pipelined or sync");
-      }
-    } else if (key == "ops") {
-      if (absl::Status s = need_int(); !s.ok()) return s;
-      config.ops = number;
-    } else if (key == "warmup_ops") {
-      if (absl::Status s = need_int(); !s.ok()) return s;
-      config.warmup_ops = number;
-    } else if (key == "window") {
-      if (absl::Status s = need_int(); !s.ok()) return s;
-      config.window = static_cast<int>(std::max<int64_t>(1, number));
-    } else if (key == "expected_length") {
-      if (absl::Status s = need_int(); !s.ok()) return s;
-      config.expected_length = static_cast<int>(number);
+      config.workload = std::string(value);
+    } else if (key == "ops" || key == "warmup_ops" || key == "window" || key == "size" ||
+               key == "contenders") {
+      ok = ParseInt(value, &number) && number >= 0;
+      if (key == "ops") config.ops = number;
+      if (key == "warmup_ops") config.warmup_ops = number;
+      if (key == "window") config.window = static_cast<int>(std::max<int64_t>(1, number));
+      if (key == "size") config.size = number;
+      if (key == "contenders") config.contenders = static_cast<int>(std::max<int64_t>(1, number));
+    } else if (key == "seconds") {
+      ok = absl::SimpleAtod(AV(value), &config.seconds);
+    } else if (key == "warmup_seconds") {
+      ok = absl::SimpleAtod(AV(value), &config.warmup_seconds);
     } else if (key == "exec") {
-      if (value != "dispatcher" && value != "inline") {
-        return absl::InvalidArgumentError("--exec must be dispatcher or inline");
-      }
+      ok = value == "dispatcher" || value == "inline";
       config.exec = std::string(value);
     } else if (key == "fixed") {
       config.fixed = value != "0" && value != "false";
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", AV(key)));
     }
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat("bad value for --", AV(key)));
   }
-  if (config.hosts.empty() || config.path.empty()) {
-    return absl::InvalidArgumentError("--hosts and --path are required");
+  if (config.hosts.empty() || config.path.empty() || config.workload.empty()) {
+    return absl::InvalidArgumentError("--hosts, --path and --workload are required");
   }
   if (config.ops < 1) return absl::InvalidArgumentError("--ops must be >= 1");
   return config;
+}
+
+DriverConfig StartDriver(int argc, char** argv, const char* driver) {
+  absl::StatusOr<DriverConfig> config = ParseDriverArgs(argc, argv);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s: %s\n", driver, std::string(config.status().message()).c_str());
+    std::exit(2);
+  }
+  StartWatchdog(600);
+  return *std::move(config);
 }
 
 CpuTime ProcessCpuTime() {
@@ -99,21 +99,37 @@ int64_t NowNanos() {
       .count();
 }
 
+CpuTime operator-(const CpuTime& a, const CpuTime& b) {
+  return {a.user_us - b.user_us, a.sys_us - b.sys_us};
+}
+
 std::string FormatResult(Measurement m) {
-  const double ops = static_cast<double>(std::max<int64_t>(1, m.ops));
+  const double n = static_cast<double>(std::max<int64_t>(1, m.count));
   const double seconds = static_cast<double>(m.wall_ns) / 1e9;
-  std::string line = absl::StrFormat(
-      "RESULT ops=%d errors=%d seconds=%.6f ops_per_sec=%.1f cpu_us_per_op=%.3f "
-      "user_us_per_op=%.3f sys_us_per_op=%.3f",
-      m.ops, m.errors, seconds, seconds > 0 ? m.ops / seconds : 0.0,
-      (m.cpu.user_us + m.cpu.sys_us) / ops, m.cpu.user_us / ops, m.cpu.sys_us / ops);
-  if (!m.latencies_ns.empty()) {
-    std::vector<double> sorted(m.latencies_ns.begin(), m.latencies_ns.end());
-    std::sort(sorted.begin(), sorted.end());
-    absl::StrAppendFormat(&line, " p50_us=%.2f p99_us=%.2f", Quantile(sorted, 0.5) / 1e3,
-                          Quantile(sorted, 0.99) / 1e3);
-  }
-  return line;
+  std::vector<double> sorted(m.latencies_ns.begin(), m.latencies_ns.end());
+  std::sort(sorted.begin(), sorted.end());
+  return absl::StrFormat(
+      "RESULT count=%d errors=%d seconds=%.6f rate=%.1f cpu_us_per_op=%.3f user_us_per_op=%.3f "
+      "sys_us_per_op=%.3f p50_us=%.2f p99_us=%.2f max_us=%.2f",
+      m.count, m.errors, seconds, seconds > 0 ? m.count / seconds : 0.0,
+      (m.cpu.user_us + m.cpu.sys_us) / n, m.cpu.user_us / n, m.cpu.sys_us / n,
+      Quantile(sorted, 0.5) / 1e3, Quantile(sorted, 0.99) / 1e3,
+      sorted.empty() ? 0.0 : sorted.back() / 1e3);
+}
+
+int ReportResult(Measurement m, int64_t warmup_errors) {
+  const bool ok = m.errors == 0 && warmup_errors == 0 && m.count > 0;
+  std::printf("%s\n", FormatResult(std::move(m)).c_str());
+  std::fflush(stdout);
+  return ok ? 0 : 1;
+}
+
+void StartWatchdog(double seconds) {
+  std::thread([seconds] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    std::fprintf(stderr, "driver: watchdog expired after %.0f s\n", seconds);
+    std::_Exit(3);
+  }).detach();
 }
 
 absl::StatusOr<std::map<std::string, double>> ParseResultLine(std::string_view line) {

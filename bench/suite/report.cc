@@ -1,0 +1,134 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace zkbench {
+namespace {
+
+std::string TargetCell(double target, bool higher_is_better, const Stats& ratio, bool judge) {
+  std::string cell = absl::StrFormat("%s %.1f×", higher_is_better ? "≥" : "≤", target);
+  if (judge && !ratio.empty) {
+    const bool met = higher_is_better ? ratio.median >= target : ratio.median <= target;
+    cell += met ? " ✓" : " **✗**";
+  }
+  return cell;
+}
+
+// Per rep: subject's value ÷ peer's value, where both ran.
+Stats PairedRatio(const Samples& subject, const Samples& peer, const std::string& field) {
+  std::vector<double> ratios;
+  for (size_t i = 0; i < subject.size() && i < peer.size(); ++i) {
+    if (!subject[i] || !peer[i]) continue;
+    const double s = subject[i]->at(field), p = peer[i]->at(field);
+    if (p > 0) ratios.push_back(s / p);
+  }
+  return Summarize(ratios);
+}
+
+std::string RatioCell(const Stats& s) { return s.empty ? "—" : Cell(s, 2) + "×"; }
+
+}  // namespace
+
+Stats Summarize(std::vector<double> values) {
+  Stats s;
+  if (values.empty()) return s;
+  s.empty = false;
+  std::sort(values.begin(), values.end());
+  s.min = values.front();
+  s.max = values.back();
+  const size_t n = values.size();
+  s.median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return s;
+}
+
+std::string Cell(const Stats& s, int decimals) {
+  if (s.empty) return "—";
+  if (s.min == s.max) return absl::StrFormat("%.*f", decimals, s.median);
+  return absl::StrFormat("%.*f (%.*f–%.*f)", decimals, s.median, decimals, s.min, decimals,
+                         s.max);
+}
+
+void PrintTableHeader() {
+  std::printf("| workload | figure | client | median (min–max) | zkcpp ÷ client | "
+              "zkcpp inline ÷ client | target (zkcpp ÷ client) |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+}
+
+void PrintWorkloadRows(const Workload& workload, const std::map<std::string, Samples>& runs,
+                       bool judge) {
+  static const Samples kNone;
+  auto samples = [&](const std::string& peer) -> const Samples& {
+    auto it = runs.find(peer);
+    return it == runs.end() ? kNone : it->second;
+  };
+  bool first = true;
+  auto name = [&]() -> std::string {
+    const std::string label = first ? workload.label : "";
+    first = false;
+    return label;
+  };
+  for (const Metric& metric : workload.metrics) {
+    for (const Peer& peer : Peers()) {
+      const bool ran = peer.key == "zkcpp" ||
+                       std::find(workload.peers.begin(), workload.peers.end(), peer.key) !=
+                           workload.peers.end();
+      if (!ran || !runs.count(peer.key)) continue;  // skipped, not selected or not available
+      const Samples& own = samples(peer.key);
+      std::vector<double> values;
+      int failed = 0;
+      for (const std::optional<Result>& r : own) {
+        if (r) {
+          values.push_back(r->at(metric.field));
+        } else {
+          ++failed;
+        }
+      }
+      std::string value = Cell(Summarize(values), metric.decimals);
+      if (failed > 0) value += absl::StrFormat(" (%d failed)", failed);
+      std::string ratio = "", inline_ratio = "", target = "";
+      if (peer.key != "zkcpp") {
+        ratio = RatioCell(PairedRatio(samples("zkcpp"), own, metric.field));
+        if (runs.count("zkcpp_inline") && peer.key != "zkcpp_inline") {
+          inline_ratio = RatioCell(PairedRatio(samples("zkcpp_inline"), own, metric.field));
+        }
+        if (auto t = metric.targets.find(peer.key); t != metric.targets.end()) {
+          target = TargetCell(t->second, metric.higher_is_better,
+                              PairedRatio(samples("zkcpp"), own, metric.field), judge);
+        }
+      }
+      std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", name().c_str(), metric.label.c_str(),
+                  peer.label.c_str(), value.c_str(), ratio.c_str(), inline_ratio.c_str(),
+                  target.c_str());
+    }
+  }
+  // The peers that do not run it, one row per reason.
+  std::map<std::string, std::vector<std::string>> skipped;  // reason → peers
+  for (const Peer& peer : Peers()) {
+    if (auto it = workload.skipped.find(peer.key); it != workload.skipped.end()) {
+      skipped[it->second].push_back(peer.label);
+    }
+  }
+  for (const auto& [reason, peers] : skipped) {
+    std::printf("| %s | | %s | skipped: %s | | | |\n", name().c_str(),
+                absl::StrJoin(peers, ", ").c_str(), reason.c_str());
+  }
+}
+
+void PrintStartRows(const std::vector<double>& embedded_ms, const std::vector<double>& java_ms,
+                    bool judge) {
+  std::vector<double> faster;
+  for (size_t i = 0; i < embedded_ms.size() && i < java_ms.size(); ++i) {
+    if (embedded_ms[i] > 0) faster.push_back(java_ms[i] / embedded_ms[i]);
+  }
+  const Stats ratio = Summarize(faster);
+  std::printf("| server start → serving | ms | embedded (zkcpp-server) | %s | %s faster | | %s |\n",
+              Cell(Summarize(embedded_ms), 2).c_str(), RatioCell(ratio).c_str(),
+              TargetCell(100, true, ratio, judge).c_str());
+  std::printf("| | ms | Java ZooKeeper 3.8 | %s | | | |\n", Cell(Summarize(java_ms), 1).c_str());
+}
+
+}  // namespace zkbench
