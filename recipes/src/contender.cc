@@ -185,10 +185,14 @@ void Contender::OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generat
   Decide(generation);
 }
 
-void Contender::Decide(uint64_t generation) {
+std::optional<std::string> Contender::Blocker() const {
   std::vector<std::string> queue = ahead_;
   queue.push_back(std::string(BaseName(node_)));
-  const std::optional<std::string> blocker = options_.blocker(queue, ahead_.size());
+  return options_.blocker(queue, ahead_.size());
+}
+
+void Contender::Decide(uint64_t generation) {
+  const std::optional<std::string> blocker = Blocker();
   if (!blocker) return BecomeThrough();
   WaitFor(*blocker, generation);
 }
@@ -196,7 +200,11 @@ void Contender::Decide(uint64_t generation) {
 void Contender::OnBlockerGone(const std::string& blocker, uint64_t generation) {
   if (generation != generation_ || state_ != State::kWaiting) return;
   std::erase(ahead_, blocker);
-  Decide(generation);
+  if (!Blocker()) return BecomeThrough();  // nobody left ahead that blocks us: no round trip
+  // Others of our (old) listing are still ahead. Usually they are gone too — the blocker held
+  // and released after them — so one fresh listing beats checking them one by one, which
+  // would cost a round trip per node under contention.
+  List(generation);
 }
 
 void Contender::WaitFor(const std::string& blocker, uint64_t generation) {

@@ -119,6 +119,8 @@ class Contender : public std::enable_shared_from_this<Contender> {
   void OnListed(absl::StatusOr<ChildrenResult> listed, uint64_t generation);
   // Decides from ahead_ (no round trip): through, or wait for the blocker.
   void Decide(uint64_t generation);
+  // What blocks us according to ahead_ (nullopt: we are through).
+  std::optional<std::string> Blocker() const;
   // The blocker is gone: forget it and decide again (nothing new can queue ahead of us).
   void OnBlockerGone(const std::string& blocker, uint64_t generation);
   void WaitFor(const std::string& blocker, uint64_t generation);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -248,6 +249,58 @@ TEST_P(LockTest, ReleaseWakesExactlyOneWaiter) {
   server->SetEventHook(nullptr);
   for (auto& l : locks) l->Cancel();
   EXPECT_EQ(acquired.load(), 1);
+}
+
+// Under contention a waiter's listing is stale by the time its predecessor leaves: the nodes
+// ahead of the predecessor have usually left too. A handoff must cost a bounded number of
+// requests (one fresh listing), not one existence check per stale node (quadratic in the queue).
+TEST_P(LockTest, HandoffsCostBoundedRequestsWhateverTheQueueLength) {
+  if (kind() != zk::testing::BackendKind::kEmbedded) GTEST_SKIP() << "needs the server's counters";
+  zk::testing::EmbeddedServer* server = zk::testing::AsEmbeddedServer(backend());
+  ASSERT_NE(server, nullptr);
+  constexpr int kWaiters = 8;
+  auto holder = NewClient();
+  auto lock_holder = *Lock::Create(*holder, LockPath());
+  absl::StatusOr<LockGuard> first = lock_holder->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(first.status(), IsOk());
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<Lock>> locks;
+  std::mutex mu;
+  std::vector<LockGuard> held;  // in acquisition order
+  for (int i = 0; i < kWaiters; ++i) {
+    clients.push_back(NewClient());
+    locks.push_back(*Lock::Create(*clients.back(), LockPath()));
+    // One at a time, so that each waiter's listing holds everyone queued before it.
+    ASSERT_TRUE(WaitFor([&] { return LockNodes(*holder) == i + 1; }, absl::Seconds(10)));
+    locks.back()->AsyncAcquire(std::chrono::seconds(30), [&](absl::StatusOr<LockGuard> g) {
+      if (!g.ok()) return;
+      std::lock_guard<std::mutex> lock(mu);
+      held.push_back(*std::move(g));
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return LockNodes(*holder) == kWaiters + 1; }, absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return server->counters().watches_set >= kWaiters; },
+                      absl::Seconds(10)));
+  auto reads = [&] {
+    std::map<std::string, int64_t> by_op = server->counters().requests_by_op;
+    return by_op["exists"] + by_op["getChildren"] + by_op["getChildren2"];
+  };
+  const int64_t before = reads();
+  ASSERT_THAT(first->Release(), IsOk());
+  for (int released = 0; released < kWaiters; ++released) {
+    ASSERT_TRUE(WaitFor([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return static_cast<int>(held.size()) == released + 1;
+    }, absl::Seconds(10))) << "handoff " << released + 1;
+    LockGuard next;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      next = std::move(held.back());
+    }
+    ASSERT_THAT(next.Release(), IsOk());
+  }
+  const int64_t handoff_reads = reads() - before;
+  EXPECT_LE(handoff_reads, 2 * kWaiters) << "reads per handoff grow with the queue";
 }
 #endif
 
