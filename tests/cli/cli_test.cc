@@ -1,0 +1,436 @@
+// Tests of the zkcpp command-line tool (tools/cli). Each test runs the built binary as a child
+// process (cli_runner.h) and checks its exit code and output, and what it did to the tree with
+// a zk::Client of its own. CliTest runs on every backend (testing/backend_test.h); CliUsageTest
+// needs no server.
+
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli_runner.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "testing/backend_test.h"
+#include "testing/net.h"
+#include "zk/client.h"
+#include "zk/path.h"
+#include "zk/recipes/leader_election.h"
+#include "zk/recipes/lock.h"
+#include "zk/recipes/service_registry.h"
+
+namespace zk::cli_test {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+using zk::testing::IsOk;
+
+// Generous: sanitizer builds are slow. A correct run never waits this long.
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+// The lines of `text`, without the trailing empty one.
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+// Parses `text` as one JSON object per line; fails the test on a line that is not one.
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> objects;
+  for (const std::string& line : Lines(text)) {
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(object.is_object()) << "not a JSON object: " << line;
+    objects.push_back(std::move(object));
+  }
+  return objects;
+}
+
+std::string Describe(const CliResult& r) {
+  return absl::StrCat("exit ", r.exit_code, "\n--- stdout:\n", r.out, "\n--- stderr:\n", r.err);
+}
+
+class CliTest : public zk::testing::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        Client::Connect({.connect_string = connect_string()});
+    ASSERT_THAT(client, IsOk());
+    client_ = *std::move(client);
+    ASSERT_THAT(client_->WaitUntilConnected(std::chrono::seconds(30)), IsOk());
+    ASSERT_THAT(client_->EnsurePath(Root()), IsOk());
+  }
+
+  std::string Connect() const { return "--connect=" + connect_string(); }
+  // Runs zkcpp against this test's backend.
+  CliResult Zkcpp(std::vector<std::string> args, std::string_view input = "") {
+    args.insert(args.begin(), Connect());
+    return RunCli(args, input, kWait);
+  }
+  std::unique_ptr<CliProcess> StartZkcpp(std::vector<std::string> args) {
+    args.insert(args.begin(), Connect());
+    absl::StatusOr<std::unique_ptr<CliProcess>> process = CliProcess::Start(args);
+    EXPECT_THAT(process, IsOk());
+    return process.ok() ? *std::move(process) : nullptr;
+  }
+  std::string P(std::string_view name) const { return JoinPath(Root(), name); }
+
+  std::unique_ptr<Client> client_;
+};
+
+TEST_P(CliTest, CreateGetSetStatLsRmRoundTrip) {
+  CliResult r = Zkcpp({"create", P("a"), "hello"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, P("a") + "\n");
+
+  r = Zkcpp({"get", P("a")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "hello");  // stdout is a pipe: the data as is, no newline
+
+  r = Zkcpp({"set", P("a"), "world", "--expected_version=0"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "");
+  absl::StatusOr<GetResult> got = client_->Get(P("a"));
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->data, "world");
+  EXPECT_EQ(got->stat.version, 1);
+
+  r = Zkcpp({"stat", P("a")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Lines(r.out), ::testing::Contains("version = 1"));
+  EXPECT_THAT(Lines(r.out), ::testing::Contains("data_length = 5"));
+
+  r = Zkcpp({"create", "--parents", P("a/b/c")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = Zkcpp({"create", P("a/seq-"), "--sequential"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, MatchesRegex(".*/a/seq-[0-9]{10}\n"));
+  const std::string sequential = Lines(r.out)[0];
+
+  r = Zkcpp({"ls", P("a")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Lines(r.out), ElementsAre("b", std::string(BaseName(sequential))));
+
+  r = Zkcpp({"ls", "--recursive", P("a")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Lines(r.out), ElementsAre(P("a"), P("a/b"), P("a/b/c"), sequential));
+
+  r = Zkcpp({"rm", sequential});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = Zkcpp({"rm", "--recursive", P("a")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  absl::StatusOr<std::optional<Stat>> exists = client_->Exists(P("a"));
+  ASSERT_THAT(exists, IsOk());
+  EXPECT_FALSE(exists->has_value());
+}
+
+TEST_P(CliTest, DataFromStdinAndAfterDoubleDash) {
+  const std::string binary("a\0b\xff\n", 5);
+  CliResult r = Zkcpp({"create", "--stdin", P("bin")}, binary);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = Zkcpp({"get", P("bin")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, binary);
+
+  r = Zkcpp({"set", P("bin"), "--", "-1"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  absl::StatusOr<GetResult> got = client_->Get(P("bin"));
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->data, "-1");
+}
+
+TEST_P(CliTest, EphemeralNodeEndsWithTheProcess) {
+  CliResult r = Zkcpp({"create", "--ephemeral", P("e")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, P("e") + "\n");
+  // zkcpp closed its session before exiting: the node is gone.
+  absl::StatusOr<std::optional<Stat>> exists = client_->Exists(P("e"));
+  ASSERT_THAT(exists, IsOk());
+  EXPECT_FALSE(exists->has_value());
+}
+
+TEST_P(CliTest, FailedOperationsExitWithOneAndNameThePath) {
+  CliResult r = Zkcpp({"get", P("missing")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("get " + P("missing") + ": node does not exist"));
+
+  ASSERT_THAT(client_->Create(P("x"), "v"), IsOk());
+  r = Zkcpp({"set", P("x"), "w", "--expected_version=5"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(P("x")));
+  r = Zkcpp({"create", P("x")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(P("x")));
+  ASSERT_THAT(client_->Create(P("x/child"), ""), IsOk());
+  r = Zkcpp({"rm", P("x")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  r = Zkcpp({"stat", P("missing")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(P("missing")));
+  r = Zkcpp({"rm", "--recursive", P("missing")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+}
+
+TEST_P(CliTest, UsageErrorsExitWithTwo) {
+  CliResult r = Zkcpp({"get", "relative/path"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("relative/path"));
+  r = Zkcpp({"get", P("a"), "--no_such_flag"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("no_such_flag"));
+  r = Zkcpp({"get", P("a"), "--ephemeral"});  // a flag of another subcommand
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("--ephemeral does not apply to 'get'"));
+  r = Zkcpp({"set", P("a")});  // no data
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+}
+
+TEST_P(CliTest, JsonOutputParses) {
+  CliResult r = Zkcpp({"--json", "create", P("j"), "data"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<nlohmann::json> objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 1u) << r.out;
+  EXPECT_EQ(objects[0]["path"], P("j"));
+
+  r = Zkcpp({"set", P("j"), "more", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 1u) << r.out;
+  EXPECT_EQ(objects[0]["stat"]["version"], 1);
+
+  r = Zkcpp({"get", P("j"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 1u) << r.out;
+  absl::StatusOr<GetResult> got = client_->Get(P("j"));
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(objects[0]["path"], P("j"));
+  EXPECT_EQ(objects[0]["data"], "more");
+  EXPECT_EQ(objects[0]["stat"]["version"], got->stat.version);
+  EXPECT_EQ(objects[0]["stat"]["mzxid"], got->stat.mzxid);
+  EXPECT_EQ(objects[0]["stat"]["czxid"], got->stat.czxid);
+  EXPECT_EQ(objects[0]["stat"]["data_length"], 4);
+
+  r = Zkcpp({"stat", P("j"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 1u) << r.out;
+  EXPECT_EQ(objects[0]["stat"]["mzxid"], got->stat.mzxid);
+
+  ASSERT_THAT(client_->Create(P("j/k"), ""), IsOk());
+  r = Zkcpp({"ls", P("j"), "--json", "--recursive"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 2u) << r.out;
+  EXPECT_EQ(objects[0]["path"], P("j"));
+  EXPECT_EQ(objects[0]["children"], nlohmann::json::array({"k"}));
+  EXPECT_EQ(objects[1]["path"], P("j/k"));
+  EXPECT_EQ(objects[1]["children"], nlohmann::json::array());
+
+  r = Zkcpp({"rm", P("j"), "--recursive", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  objects = JsonLines(r.out);
+  ASSERT_EQ(objects.size(), 1u) << r.out;
+  EXPECT_EQ(objects[0]["deleted"], true);
+}
+
+TEST_P(CliTest, WatchCountOneSeesAChange) {
+  ASSERT_THAT(client_->Create(P("w"), "old"), IsOk());
+  std::unique_ptr<CliProcess> watch = StartZkcpp({"watch", P("w"), "--count=1", "--json"});
+  ASSERT_NE(watch, nullptr);
+  // zkcpp says so once the watch is armed: a change from here on is reported.
+  ASSERT_TRUE(watch->WaitForStderr("watching " + P("w"), kWait));
+  ASSERT_THAT(client_->Set(P("w"), "new"), IsOk());
+  CliResult r = watch->Finish(kWait);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_EQ(events.size(), 1u) << r.out;
+  EXPECT_EQ(events[0]["event"], "data-changed");
+  EXPECT_EQ(events[0]["path"], P("w"));
+}
+
+TEST_P(CliTest, WatchEndsWithZeroOnSigint) {
+  std::unique_ptr<CliProcess> watch = StartZkcpp({"watch", P("w2"), "--recursive"});
+  ASSERT_NE(watch, nullptr);
+  ASSERT_TRUE(watch->WaitForStderr("watching " + P("w2"), kWait));
+  ASSERT_THAT(client_->Create(P("w2"), ""), IsOk());
+  watch->Signal(SIGINT);
+  CliResult r = watch->Finish(kWait);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+}
+
+TEST_P(CliTest, LockRunsTheCommandWhileHeldAndReleases) {
+  const std::string lock_path = P("lock");
+  // The command lists the lock's nodes with zkcpp itself: exactly one, ours, while it runs.
+  CliResult r = Zkcpp({"lock", lock_path, "--", "/bin/sh", "-c",
+                       "\"$0\" \"$1\" ls \"$2\" && echo \"node=$ZKCPP_LOCK_NODE\"", CliPath(),
+                       Connect(), lock_path});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_THAT(lines[0], MatchesRegex("_c_.*-lock-[0-9]{10}"));
+  EXPECT_EQ(lines[1], "node=" + JoinPath(lock_path, lines[0]));
+  EXPECT_THAT(r.err, HasSubstr("holding lock " + lock_path));
+  // Released: the lock node is gone.
+  absl::StatusOr<ChildrenResult> children = client_->GetChildren(lock_path);
+  ASSERT_THAT(children, IsOk());
+  EXPECT_THAT(children->children, IsEmpty());
+}
+
+TEST_P(CliTest, LockExitsWithTheCommandsCode) {
+  CliResult r = Zkcpp({"lock", P("lock"), "--", "/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << Describe(r);
+  r = Zkcpp({"lock", P("lock"), "--", "/no/such/command"});
+  EXPECT_EQ(r.exit_code, 127) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("/no/such/command"));
+  absl::StatusOr<ChildrenResult> children = client_->GetChildren(P("lock"));
+  ASSERT_THAT(children, IsOk());
+  EXPECT_THAT(children->children, IsEmpty());
+}
+
+TEST_P(CliTest, LockGivesUpAfterWaitWhileAnotherHolds) {
+  absl::StatusOr<std::unique_ptr<recipes::Lock>> lock = recipes::Lock::Create(*client_, P("lock"));
+  ASSERT_THAT(lock, IsOk());
+  absl::StatusOr<recipes::LockGuard> guard = (*lock)->Acquire(std::chrono::seconds(30));
+  ASSERT_THAT(guard, IsOk());
+  CliResult r = Zkcpp({"lock", P("lock"), "--wait=100ms", "--", "/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("not acquired within"));
+  // Its waiting node is gone; ours is the only one.
+  absl::StatusOr<ChildrenResult> children = client_->GetChildren(P("lock"));
+  ASSERT_THAT(children, IsOk());
+  EXPECT_THAT(children->children, ElementsAre(std::string(BaseName(guard->node_path()))));
+}
+
+TEST_P(CliTest, ElectReportsLeadershipAndRunsACommand) {
+  CliResult r = Zkcpp({"elect", P("election"), "--id=cli-a", "--count=1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_EQ(events.size(), 1u) << r.out;
+  EXPECT_EQ(events[0]["event"], "leader");
+  EXPECT_EQ(events[0]["id"], "cli-a");
+  EXPECT_GT(events[0]["epoch"].get<int64_t>(), 0);
+
+  r = Zkcpp({"elect", P("election"), "--id=cli-b", "--", "/bin/sh", "-c",
+             "test -n \"$ZKCPP_LEADER_EPOCH\" && exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << Describe(r);
+  absl::StatusOr<ChildrenResult> children = client_->GetChildren(P("election"));
+  ASSERT_THAT(children, IsOk());
+  EXPECT_THAT(children->children, IsEmpty());  // zkcpp left the election
+}
+
+TEST_P(CliTest, ServicesListsRegisteredInstances) {
+  const std::string base = P("services");
+  absl::StatusOr<std::unique_ptr<recipes::ServiceRegistry>> registry =
+      recipes::ServiceRegistry::Create(*client_, base);
+  ASSERT_THAT(registry, IsOk());
+  absl::StatusOr<std::unique_ptr<recipes::ServiceRegistry::Registration>> registration =
+      (*registry)->Register({.name = "billing",
+                             .id = "b-1",
+                             .address = "10.0.0.7",
+                             .port = 8080,
+                             .metadata = {{"zone", "eu-1"}}});
+  ASSERT_THAT(registration, IsOk());
+
+  CliResult r = Zkcpp({"services", base});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(Lines(r.out), ElementsAre("billing", "  b-1 10.0.0.7:8080 zone=eu-1"));
+
+  r = Zkcpp({"services", base, "billing", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<nlohmann::json> services = JsonLines(r.out);
+  ASSERT_EQ(services.size(), 1u) << r.out;
+  EXPECT_EQ(services[0]["service"], "billing");
+  ASSERT_EQ(services[0]["instances"].size(), 1u);
+  EXPECT_EQ(services[0]["instances"][0]["address"], "10.0.0.7");
+  EXPECT_EQ(services[0]["instances"][0]["port"], 8080);
+
+  r = Zkcpp({"services", base, "--watch", "--count=1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  std::vector<nlohmann::json> events = JsonLines(r.out);
+  ASSERT_EQ(events.size(), 1u) << r.out;
+  EXPECT_EQ(events[0]["event"], "added");
+  EXPECT_EQ(events[0]["instance"]["id"], "b-1");
+}
+
+ZK_INSTANTIATE_BACKEND_TEST(CliTest);
+
+// Fault injection: the backend is paused under a running zkcpp.
+class CliFaultTest : public CliTest {};
+
+TEST_P(CliFaultTest, LockEndsTheCommandWhenTheConnectionIsSuspended) {
+  // The command would run for a minute; it ends with SIGTERM once zkcpp's connection is
+  // suspended (the lock may be lost then), and zkcpp exits with its code.
+  std::unique_ptr<CliProcess> lock =
+      StartZkcpp({"lock", P("lock"), "--session_timeout=2s", "--timeout=2s", "--", "/bin/sh", "-c",
+                  "exec sleep 60"});
+  ASSERT_NE(lock, nullptr);
+  ASSERT_TRUE(lock->WaitForStderr("holding lock " + P("lock"), kWait));
+  ASSERT_THAT(backend().Pause(), IsOk());
+  CliResult r = lock->Finish(kWait);
+  ASSERT_THAT(backend().Resume(), IsOk());
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("lock " + P("lock") + ": suspended"));
+}
+
+ZK_INSTANTIATE_BACKEND_TEST(CliFaultTest);
+
+// No server needed.
+
+TEST(CliUsageTest, HelpPrintsUsageAndExitCodes) {
+  for (const char* help : {"--help", "-h", "help"}) {
+    CliResult r = RunCli({help});
+    EXPECT_EQ(r.exit_code, 0) << help << "\n" << Describe(r);
+    EXPECT_THAT(r.out, StartsWith("zkcpp"));
+    EXPECT_THAT(r.out, HasSubstr("Exit codes:"));
+  }
+}
+
+TEST(CliUsageTest, NoArgumentsPrintsUsageAndExitsWithTwo) {
+  CliResult r = RunCli({});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("Exit codes:"));
+}
+
+TEST(CliUsageTest, BadCommandLinesExitWithTwo) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"frobnicate", "/a"},
+           {"--bogus_flag", "get", "/a"},
+           {"watch", "/a", "--count=many"},
+           {"get"},
+           {"get", "/a", "/b"},
+           {"lock", "/a"},
+           {"get", "/a", "--timeout=0s"},
+           {"get", "/a", "--count=-1"},
+       }) {
+    CliResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("zkcpp --help")) << absl::StrJoin(args, " ");
+  }
+}
+
+TEST(CliUsageTest, NoServerExitsWithThree) {
+  absl::StatusOr<std::vector<int>> ports = zk::testing::PickFreeLoopbackPorts(1);
+  ASSERT_THAT(ports, IsOk());
+  CliResult r =
+      RunCli({absl::StrCat("--connect=127.0.0.1:", (*ports)[0]), "--timeout=500ms", "get", "/a"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("no session within"));
+}
+
+}  // namespace
+}  // namespace zk::cli_test

@@ -1,0 +1,289 @@
+#include "cli/invocation.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string_view>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "zk/path.h"
+
+// Global flags.
+ABSL_FLAG(std::string, connect, "127.0.0.1:2181",
+          "ZooKeeper servers: host:port[,host:port...][/chroot]");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
+          "how long to wait for the session and for each operation");
+ABSL_FLAG(absl::Duration, session_timeout, absl::Seconds(10), "requested session timeout");
+ABSL_FLAG(bool, json, false, "print one JSON object per line for each result or event");
+ABSL_FLAG(bool, verbose, false, "show the ZooKeeper C library's log on stderr");
+
+// Subcommand flags (which apply where: commands.cc).
+ABSL_FLAG(bool, recursive, false, "ls, rm, watch: the whole subtree");
+ABSL_FLAG(bool, ephemeral, false, "create: an ephemeral node (deleted when zkcpp exits)");
+ABSL_FLAG(bool, sequential, false, "create: append a 10-digit sequence number");
+ABSL_FLAG(bool, container, false, "create: a container node");
+ABSL_FLAG(bool, parents, false, "create: create missing ancestors too");
+ABSL_FLAG(bool, stdin, false, "set, create: read the data from standard input");
+ABSL_FLAG(std::optional<int32_t>, expected_version, std::nullopt,
+          "set, rm: only if the node's version is this");
+ABSL_FLAG(int64_t, count, 0, "watch, elect, services --watch: stop after this many events");
+ABSL_FLAG(absl::Duration, wait, absl::InfiniteDuration(),
+          "lock, elect: give up if not acquired / elected within this time");
+ABSL_FLAG(std::string, id, "", "elect: participant id (default: <hostname>-<pid>)");
+ABSL_FLAG(bool, watch, false, "services: print changes until interrupted");
+
+// Abseil calls this hook before it exits on a fatal usage error (an unknown flag, a bad flag
+// value), after printing the error. Abseil would exit with 1, which zkcpp reserves for failed
+// operations: exit with the usage-error code instead.
+extern "C" void ABSL_INTERNAL_C_SYMBOL(AbslInternalReportFatalUsageError)(absl::string_view) {
+  std::fputs("Run 'zkcpp --help' for usage.\n", stderr);
+  std::fflush(nullptr);
+  ::_exit(zk::cli::kExitUsage);
+}
+
+namespace zk::cli {
+namespace {
+
+absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// The subcommand-specific flags; a subcommand accepts those its CommandSpec lists.
+constexpr std::string_view kCommandFlags[] = {
+    "recursive",        "ephemeral", "sequential", "container", "parents", "stdin",
+    "expected_version", "count",     "wait",       "id",        "watch"};
+
+bool IsHelpArgument(std::string_view arg) {
+  return arg == "-h" || arg == "--h" || arg.starts_with("--help") || arg.starts_with("-help");
+}
+
+// Returns InvalidArgument if a flag that `spec` does not accept was given a non-default value.
+absl::Status CheckFlagsApply(const CommandSpec& spec) {
+  for (std::string_view name : kCommandFlags) {
+    bool accepted = false;
+    for (std::string_view allowed : spec.flags) accepted = accepted || allowed == name;
+    if (accepted) continue;
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(AsAbsl(name));
+    if (flag != nullptr && flag->CurrentValue() != flag->DefaultValue()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", AsAbsl(name), " does not apply to '", AsAbsl(spec.name), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::chrono::milliseconds> PositiveDuration(std::string_view flag,
+                                                           absl::Duration value) {
+  if (value <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", AsAbsl(flag), " must be positive, got ", absl::FormatDuration(value)));
+  }
+  return absl::ToChronoMilliseconds(value);
+}
+
+absl::StatusOr<GlobalOptions> ReadGlobalOptions() {
+  GlobalOptions global;
+  global.connect = absl::GetFlag(FLAGS_connect);
+  if (global.connect.empty()) return absl::InvalidArgumentError("--connect must not be empty");
+  absl::StatusOr<std::chrono::milliseconds> timeout =
+      PositiveDuration("timeout", absl::GetFlag(FLAGS_timeout));
+  if (!timeout.ok()) return timeout.status();
+  global.timeout = *timeout;
+  absl::StatusOr<std::chrono::milliseconds> session_timeout =
+      PositiveDuration("session_timeout", absl::GetFlag(FLAGS_session_timeout));
+  if (!session_timeout.ok()) return session_timeout.status();
+  global.session_timeout = *session_timeout;
+  global.json = absl::GetFlag(FLAGS_json);
+  global.verbose = absl::GetFlag(FLAGS_verbose);
+  return global;
+}
+
+absl::StatusOr<CommandOptions> ReadCommandOptions() {
+  CommandOptions options;
+  options.recursive = absl::GetFlag(FLAGS_recursive);
+  options.ephemeral = absl::GetFlag(FLAGS_ephemeral);
+  options.sequential = absl::GetFlag(FLAGS_sequential);
+  options.container = absl::GetFlag(FLAGS_container);
+  options.parents = absl::GetFlag(FLAGS_parents);
+  options.read_stdin = absl::GetFlag(FLAGS_stdin);
+  options.expected_version = absl::GetFlag(FLAGS_expected_version);
+  if (options.expected_version && *options.expected_version < 0) {
+    return absl::InvalidArgumentError("--expected_version must not be negative");
+  }
+  options.count = absl::GetFlag(FLAGS_count);
+  if (options.count < 0) return absl::InvalidArgumentError("--count must not be negative");
+  if (const absl::Duration wait = absl::GetFlag(FLAGS_wait); wait != absl::InfiniteDuration()) {
+    absl::StatusOr<std::chrono::milliseconds> ms = PositiveDuration("wait", wait);
+    if (!ms.ok()) return ms.status();
+    options.wait = *ms;
+  }
+  options.id = absl::GetFlag(FLAGS_id);
+  options.watch = absl::GetFlag(FLAGS_watch);
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
+  Invocation invocation;
+  // Everything after the first "--" is kept away from Abseil (it would also stop there, but
+  // could not tell us where the command after "--" begins).
+  int flag_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      flag_argc = i;
+      break;
+    }
+  }
+  std::vector<std::string> after_dashes(argv + std::min(flag_argc + 1, argc), argv + argc);
+  // Help is answered here, not by Abseil, which would print its own flag listing and exit 1.
+  for (int i = 1; i < flag_argc; ++i) {
+    if (IsHelpArgument(argv[i])) {
+      invocation.help = true;
+      return invocation;
+    }
+  }
+
+  absl::FlagsUsageConfig config;
+  config.version_string = [] { return std::string("zkcpp " ZKCPP_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage("a ZooKeeper command-line client; see zkcpp --help");
+  std::vector<char*> positional = absl::ParseCommandLine(flag_argc, argv);
+  if (positional.size() < 2) return absl::InvalidArgumentError("no command given");
+  invocation.command = positional[1];
+  if (invocation.command == "help") {
+    invocation.help = true;
+    return invocation;
+  }
+  const CommandSpec* spec = FindCommand(invocation.command);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown command '", invocation.command, "'"));
+  }
+  invocation.args.assign(positional.begin() + 2, positional.end());
+  if (spec->child_command == ChildCommandUse::kNone) {
+    invocation.args.insert(invocation.args.end(), after_dashes.begin(), after_dashes.end());
+  } else {
+    invocation.child_argv = std::move(after_dashes);
+  }
+  const int arg_count = static_cast<int>(invocation.args.size());
+  if (arg_count < spec->min_args || arg_count > spec->max_args) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("wrong number of arguments for '", AsAbsl(spec->name), "' (got ", arg_count,
+                     "); usage: zkcpp ", AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
+  }
+  if (spec->child_command == ChildCommandUse::kRequired && invocation.child_argv.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", AsAbsl(spec->name), "' needs a command after \"--\"; usage: zkcpp ",
+                     AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
+  }
+  if (absl::Status s = CheckFlagsApply(*spec); !s.ok()) return s;
+  // The first argument of every subcommand is a znode path: check it before connecting.
+  const bool sequential = absl::GetFlag(FLAGS_sequential);
+  if (absl::Status s = ValidatePath(spec->name, invocation.args[0],
+                                    sequential ? PathUse::kSequentialCreate : PathUse::kNode);
+      !s.ok()) {
+    return s;
+  }
+
+  absl::StatusOr<GlobalOptions> global = ReadGlobalOptions();
+  if (!global.ok()) return global.status();
+  invocation.global = *std::move(global);
+  absl::StatusOr<CommandOptions> options = ReadCommandOptions();
+  if (!options.ok()) return options.status();
+  invocation.options = *std::move(options);
+  return invocation;
+}
+
+std::string UsageText() {
+  return R"usage(zkcpp — a command-line client for Apache ZooKeeper (built on zkcpp).
+
+Usage: zkcpp [flags] <command> <arguments> [flags] [-- <command to run>]
+
+Commands:
+  ls <path>             List the children of <path>, sorted, one name per line.
+      --recursive         every node of the subtree instead, as full paths, <path> first
+  get <path>            Write the data of <path> to stdout as is. A newline is added only
+                        when stdout is a terminal (so `zkcpp get /a > file` copies the bytes).
+  set <path> [<data>]   Replace the data of <path> (no output).
+      --expected_version=N  only if the node's version is N
+      --stdin               read the data from standard input instead of <data>
+  create <path> [<data>]
+                        Create <path> (empty without <data>); prints the created path.
+      --ephemeral --sequential --container
+                          the node's mode (an ephemeral node ends with this process)
+      --parents           create missing ancestors too (as empty persistent nodes)
+      --stdin             read the data from standard input
+  rm <path>             Delete <path> (no output).
+      --recursive         with its whole subtree (zk::Client::DeleteRecursive)
+      --expected_version=N  only if the node's version is N
+  stat <path>           Print the node's Stat.
+  watch <path>          Print the events of <path> until interrupted: created, deleted,
+                        data-changed, children-changed (one per line: "<event> <path>").
+                        "zkcpp: watching <path>" on stderr says the watch is in place.
+      --recursive         the whole subtree: created, deleted, data-changed of every node
+      --count=N           exit after N events
+  lock <path> -- <command> [<arg>...]
+                        Run <command> while holding the lock at <path> (Curator
+                        InterProcessMutex layout) and exit with its exit code. The command gets
+                        ZKCPP_LOCK_NODE and ZKCPP_FENCING_TOKEN in its environment, and SIGTERM
+                        as soon as the lock may be lost (connection suspended, session lost).
+      --wait=DURATION     give up (exit 1) if not acquired within DURATION (default: forever)
+  elect <path> [-- <command> [<arg>...]]
+                        Join the leader election at <path> (Curator LeaderLatch layout).
+                        Without a command: print every change of leadership ("leader <path>
+                        <id> epoch=<n>" / "not-leader <path> <id> (<reason>)") until
+                        interrupted. With one: run it once elected and exit with its exit code;
+                        it gets ZKCPP_LEADER_EPOCH, and SIGTERM as soon as leadership is lost.
+      --id=ID             participant id (default: <hostname>-<pid>)
+      --wait=DURATION     with a command: give up (exit 1) if not elected within DURATION
+      --count=N           without a command: exit after N changes of leadership
+  services <base_path> [<service>]
+                        List the services registered under <base_path> (Curator
+                        ServiceDiscovery layout) and their instances ("  <id> <address>:<port>").
+      --watch             print instance changes ("added|removed|updated <service>/<id> ...",
+                          the instances present at start as "added") until interrupted
+      --count=N           with --watch: exit after N changes
+
+Global flags:
+  --connect=HOSTS       host:port[,host:port...][/chroot] (default 127.0.0.1:2181)
+  --timeout=DURATION    wait at most this long for the session, and for each operation
+                        (default 10s)
+  --session_timeout=DURATION  requested session timeout (default 10s)
+  --json                print one JSON object per line for each result or event
+  --verbose             show the ZooKeeper C library's log on stderr
+  --version             print the version
+
+Flags may stand anywhere before "--". After "--" nothing is a flag: `zkcpp set /a -- -1` sets
+data that starts with '-'. Durations: 250ms, 10s, 5m, inf. Boolean flags: --json, --nojson.
+
+Output: results go to stdout, messages and errors to stderr, an error as "zkcpp: <op> <path>:
+<problem>". lock, and elect with a command, write their own lines to stderr: stdout is the
+command's. With --json, get prints {"path","data","stat"} (bytes that are not valid UTF-8
+become U+FFFD: use plain get for binary data); stat prints {"path","stat"}; ls {"path",
+"children"} per listed node; create, set {"path","stat"}; rm {"path","deleted"}; watch
+{"event","path"}; elect {"event","path","id","epoch","reason"}; services {"service",
+"instances"}, with --watch {"event","service","instance"}.
+
+Exit codes:
+  0    success (watch, elect without a command and services --watch also end with 0 when
+       interrupted by SIGINT or SIGTERM)
+  1    the operation failed: node does not exist, bad version, node exists, not empty, lock
+       or leadership not obtained within --wait or interrupted while waiting, ...
+  2    usage error: unknown command or flag, wrong arguments, invalid path
+  3    connection or session failure: no session within --timeout, connection lost,
+       operation timed out, session expired
+  lock, and elect with a command: the command's exit code (128+N if signal N killed it, 127
+  if it could not be started).
+  A signal that arrives while no command is prepared for it (or a second one) ends zkcpp at
+  once with 128+signal.
+)usage";
+}
+
+}  // namespace zk::cli

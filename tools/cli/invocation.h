@@ -1,0 +1,75 @@
+// zkcpp CLI — the command line: the flags, the usage text, and what they parse into.
+//
+// All parsing happens in invocation.cc: Abseil flags (absl::ParseCommandLine) read the flags,
+// wherever they stand; the first positional argument names the subcommand; everything after
+// the first "--" is the command that lock / elect run (or, for other subcommands, more
+// ordinary arguments, e.g. data that starts with '-'). The subcommand's CommandSpec
+// (commands.h) says how many arguments it takes and which flags apply to it.
+//
+// Exit codes (also in the usage text):
+//   0  success
+//   1  the operation failed (node does not exist, bad version, node exists, not empty, lock or
+//      leadership not obtained, ...)
+//   2  usage error (unknown command or flag, wrong arguments, invalid path)
+//   3  connection or session failure (no session within --timeout, connection lost, timeout)
+//   lock, and elect with a command: the command's exit code (128+N if a signal N killed it,
+//   127 if it could not be started).
+
+#ifndef ZKCPP_TOOLS_CLI_INVOCATION_H_
+#define ZKCPP_TOOLS_CLI_INVOCATION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace zk::cli {
+
+// The flags that apply to every subcommand.
+struct GlobalOptions {
+  std::string connect;                        // --connect
+  std::chrono::milliseconds timeout;          // --timeout: session wait and each operation
+  std::chrono::milliseconds session_timeout;  // --session_timeout
+  bool json = false;                          // --json
+  bool verbose = false;                       // --verbose: the C library's log on stderr
+};
+
+// The subcommand-specific flags (each applies only to the subcommands listed in commands.cc).
+struct CommandOptions {
+  bool recursive = false;  // ls, rm, watch
+  bool ephemeral = false;  // create
+  bool sequential = false;
+  bool container = false;
+  bool parents = false;
+  bool read_stdin = false;                        // set, create: --stdin
+  std::optional<int32_t> expected_version;        // set, rm
+  int64_t count = 0;                              // watch, elect, services: stop after N; 0: never
+  std::optional<std::chrono::milliseconds> wait;  // lock, elect: nullopt waits forever
+  std::string id;                                 // elect
+  bool watch = false;                             // services
+};
+
+// One parsed command line.
+struct Invocation {
+  bool help = false;                    // --help, -h or "help": print UsageText() and exit 0
+  std::string command;                  // the subcommand's name
+  std::vector<std::string> args;        // its positional arguments
+  std::vector<std::string> child_argv;  // the command after "--" (lock, elect)
+  GlobalOptions global;
+  CommandOptions options;
+};
+
+// Parses `argv`. Errors: InvalidArgument naming the problem (unknown command, wrong number of
+// arguments, a flag that does not apply, a bad flag value). An unknown flag or a value Abseil
+// cannot parse ends the process with exit code 2 after Abseil's own message.
+absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv);
+
+// The usage text: subcommands, flags, output conventions and exit codes.
+std::string UsageText();
+
+}  // namespace zk::cli
+
+#endif  // ZKCPP_TOOLS_CLI_INVOCATION_H_
