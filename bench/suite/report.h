@@ -30,9 +30,10 @@ void PrintTableHeader();
 // The rows of one workload on one server: `runs` by peer key (zkcpp included).
 void PrintWorkloadRows(const Workload& workload, const std::map<std::string, Samples>& runs,
                        bool judge);
-// The server start row: start → serving of the embedded server and of the JVM, per rep (ms).
-void PrintStartRows(const std::vector<double>& embedded_ms, const std::vector<double>& java_ms,
-                    bool judge);
+// The server start rows, per rep (ms): start → serving of the embedded server as a process and
+// in-process, and of the JVM.
+void PrintStartRows(const std::vector<double>& embedded_ms, const std::vector<double>& in_process_ms,
+                    const std::vector<double>& java_ms, bool judge);
 
 }  // namespace zkbench
 
