@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -122,7 +123,10 @@ class Suite {
     hosts_ = (*started)->connect_string();
     std::fprintf(stderr, "== %s on %s, serving after %.2f s; load %s\n", server.label,
                  hosts_.c_str(), (NowNanos() - t0) / 1e9, LoadAverage().c_str());
+    ServerFigures& figures = server_figures_[server.kind];
+    figures.rss_idle_mb = VmRssMb((*started)->pid());
     if (!Prepare()) return false;
+    figures.rss_loaded_mb = VmRssMb((*started)->pid());
 
     if (mode_ != Mode::kSmoke && server.kind != kEmbedded) WarmUpServer();
     std::map<std::string, std::map<std::string, Samples>> runs;  // workload → peer → reps
@@ -145,8 +149,48 @@ class Suite {
     PrintTableHeader();
     for (const Workload* w : workloads) PrintWorkloadRows(*w, runs[w->key], mode_ != Mode::kSmoke);
     std::fflush(stdout);
+    for (const char* key : {"pipelined_get_w128", "pipelined_set_w128"}) {
+      if (runs.count(key) != 0) figures.zkcpp_rate[key] = MedianOf(runs[key]["zkcpp"], "rate");
+    }
     client_.reset();  // before the server goes
     return ok;
+  }
+
+  // Issue 3's comparison: the same client (zkcpp) against the embedded server and the real one
+  // (forceSync=no), from the two sections of this run; RSS of the two server processes.
+  void PrintServerComparison() const {
+    auto embedded = server_figures_.find(kEmbedded);
+    auto real = server_figures_.find(kNoSync);
+    if (embedded == server_figures_.end() || real == server_figures_.end()) return;
+    const bool judge = mode_ != Mode::kSmoke;
+    int64_t nodes = 0;
+    for (const FixtureSpec& f : Fixtures()) nodes += 1 + f.children;
+    std::printf("\n### embedded server ÷ real ZooKeeper 3.8 (forceSync=no), the same client "
+                "(zkcpp, dispatcher)\n\n"
+                "| figure | embedded | real | embedded ÷ real | target |\n"
+                "| --- | --- | --- | --- | --- |\n");
+    auto row = [&](const std::string& figure, double e, double r, double target, bool higher) {
+      if (e <= 0 || r <= 0) return;
+      const double ratio = e / r;
+      const bool met = higher ? ratio >= target : ratio <= target;
+      std::printf("| %s | %.1f | %.1f | %.3f× | %s %.1f× %s |\n", figure.c_str(), e, r, ratio,
+                  higher ? "≥" : "≤", target, !judge ? "" : met ? "✓" : "**✗**");
+    };
+    for (const auto& [key, label] : {std::pair<std::string, std::string>{"pipelined_get_w128",
+                                                                         "pipelined get w128, ops/s"},
+                                     {"pipelined_set_w128", "pipelined set w128, ops/s"}}) {
+      auto e = embedded->second.zkcpp_rate.find(key);
+      auto r = real->second.zkcpp_rate.find(key);
+      if (e != embedded->second.zkcpp_rate.end() && r != real->second.zkcpp_rate.end()) {
+        row(label, e->second, r->second, 2.0, true);
+      }
+    }
+    row("server RSS idle, MB", embedded->second.rss_idle_mb, real->second.rss_idle_mb, 0.1, false);
+    row(absl::StrCat("server RSS with the ", nodes, " fixture nodes, MB"),
+        embedded->second.rss_loaded_mb, real->second.rss_loaded_mb, 0.1, false);
+    std::printf("\nThroughput: medians of the two sections' zkcpp rows (the sections run one "
+                "after the other). RSS: VmRSS of the server process (the JVM; zkcpp-server) "
+                "right after it serves, and after the fixtures are created.\n");
   }
 
   // Start → serving of zkcpp-server and of the JVM, alternating. False if a start failed.
@@ -265,6 +309,33 @@ class Suite {
     return s.ok();
   }
 
+  struct ServerFigures {
+    double rss_idle_mb = 0;
+    double rss_loaded_mb = 0;
+    std::map<std::string, double> zkcpp_rate;  // workload key → median ops/s
+  };
+
+  // VmRSS of `pid` in MB, or 0 if unknown.
+  static double VmRssMb(pid_t pid) {
+    std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+    }
+    return 0;
+  }
+
+  // The median of `field` over the runs that succeeded, or 0.
+  static double MedianOf(const Samples& samples, const std::string& field) {
+    std::vector<double> values;
+    for (const std::optional<Result>& r : samples) {
+      if (r && r->count(field) != 0) values.push_back(r->at(field));
+    }
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  }
+
+  std::map<ServerKind, ServerFigures> server_figures_;
   const Mode mode_;
   const int reps_;
   const std::vector<std::string> peers_;
@@ -316,6 +387,7 @@ int Main(int argc, char** argv) {
     if (g_interrupted.load()) break;
     if (Selected(absl::GetFlag(FLAGS_servers), server.key)) ok = suite.RunSection(server) && ok;
   }
+  suite.PrintServerComparison();
   if (Selected(absl::GetFlag(FLAGS_servers), "start") && !g_interrupted.load()) {
     ok = suite.RunStartSection() && ok;
   }
