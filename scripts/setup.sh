@@ -8,7 +8,8 @@ packages=(
   libzookeeper-st-dev libzookeeper-mt2
   libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
   zookeeper default-jre-headless
-  default-jdk-headless libcurator-framework-java libcurator-recipes-java python3-kazoo
+  default-jdk-headless libcurator-framework-java libcurator-recipes-java libcurator-discovery-java
+  python3-kazoo
 )
 
 missing=()

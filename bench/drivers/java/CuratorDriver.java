@@ -7,7 +7,15 @@
 //            watch (no API says when that is armed);
 //   config:  `contenders` sessions each with a CuratorCache on the config node and a listener;
 //            a writer's setData → the last listener saw the new value;
-//   session: CuratorFramework start → connected.
+//   session: CuratorFramework start → connected;
+//   discovery_lookup: a ServiceDiscovery (curator-x-discovery) on one session registers
+//            `contenders` instances of service "svc" under `path` (path/svc/<id>, the layout
+//            zkcpp's ServiceRegistry writes); a ServiceCache of a ServiceDiscovery on another
+//            session serves the lookups (getInstances(), no round trip); latency per lookup;
+//   discovery_propagation: per op, a new instance is registered (registerService); latency =
+//            registerService called → the cache's ServiceCacheListener.cacheChanged() finds it
+//            in getInstances() (the listener gets no delta); then it is unregistered and the
+//            cache seen without it, unmeasured.
 // The warm-up runs the same code unmeasured in the same JVM so that the JIT has compiled the
 // measured paths.
 //
@@ -31,7 +39,14 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.x.discovery.ServiceCache;
+import org.apache.curator.x.discovery.ServiceDiscovery;
+import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
+import org.apache.curator.x.discovery.ServiceInstance;
+import org.apache.curator.x.discovery.ServiceType;
+import org.apache.curator.x.discovery.details.ServiceCacheListener;
 
 public final class CuratorDriver {
   private final DriverSupport d = new DriverSupport();
@@ -218,11 +233,91 @@ public final class CuratorDriver {
     return rc;
   }
 
+  private ServiceDiscovery<Void> discovery(CuratorFramework client) throws Exception {
+    ServiceDiscovery<Void> discovery =
+        ServiceDiscoveryBuilder.builder(Void.class).client(client).basePath(d.path).build();
+    discovery.start();
+    return discovery;
+  }
+
+  /** The instance zkcpp's driver registers: svc/`id` at 10.0.0.1:80, no payload. (The
+   * constructor, not ServiceInstance.builder(), which enumerates the local addresses.) */
+  private static ServiceInstance<Void> instance(String id) {
+    return new ServiceInstance<>("svc", id, "10.0.0.1", 80, null, null, System.currentTimeMillis(),
+                                 ServiceType.DYNAMIC, null);
+  }
+
+  /** What the cache listener waits for: instance `id` present (or gone) in the cache. */
+  private static final class Awaited {
+    final String id;
+    final boolean present;
+    final CountDownLatch seen = new CountDownLatch(1);
+    final AtomicLong at = new AtomicLong();
+    Awaited(String id, boolean present) {
+      this.id = id;
+      this.present = present;
+    }
+  }
+
+  private static boolean holds(List<ServiceInstance<Void>> instances, String id) {
+    for (ServiceInstance<Void> i : instances) {
+      if (id.equals(i.getId())) return true;
+    }
+    return false;
+  }
+
+  private int runDiscovery() throws Exception {
+    CuratorFramework writer = connect(), reader = connect();
+    ServiceDiscovery<Void> registry = discovery(writer);
+    for (int i = 0; i < d.contenders; ++i) registry.registerService(instance("i" + i));
+    ServiceDiscovery<Void> readerDiscovery = discovery(reader);
+    ServiceCache<Void> cache = readerDiscovery.serviceCacheBuilder().name("svc").build();
+    final AtomicReference<Awaited> awaited = new AtomicReference<>();
+    cache.addListener(new ServiceCacheListener() {
+      @Override public void cacheChanged() {
+        Awaited a = awaited.get();
+        if (a == null || a.seen.getCount() == 0) return;
+        if (holds(cache.getInstances(), a.id) != a.present) return;
+        if (a.at.compareAndSet(0, DriverSupport.now())) a.seen.countDown();
+      }
+      @Override public void stateChanged(CuratorFramework client, ConnectionState state) {}
+    });
+    cache.start();  // returns once the initial load is done
+    int rc;
+    if (d.workload.equals("discovery_lookup")) {
+      final int expected = d.contenders;
+      rc = d.warmAndMeasure(n -> DriverSupport.timeOps(n, () -> cache.getInstances().size() == expected));
+    } else {
+      final long[] next = {0};
+      rc = d.warmAndMeasure(n -> DriverSupport.timeEvents(n, () -> {
+        ServiceInstance<Void> added = instance("p" + next[0]++);
+        Awaited in = new Awaited(added.getId(), true);
+        awaited.set(in);
+        long t0 = DriverSupport.now();
+        registry.registerService(added);
+        boolean seen = in.seen.await(30, TimeUnit.SECONDS);
+        Awaited out = new Awaited(added.getId(), false);
+        awaited.set(out);
+        registry.unregisterService(added);
+        if (!out.seen.await(30, TimeUnit.SECONDS)) return -1;
+        return seen ? in.at.get() - t0 : -1;
+      }));
+    }
+    cache.close();
+    readerDiscovery.close();
+    registry.close();
+    writer.close();
+    reader.close();
+    return rc;
+  }
+
   private int run() throws Exception {
     switch (d.workload) {
       case "lock": return runLock();
       case "handoff": return runHandoff();
       case "config": return runConfig();
+      case "discovery_lookup":
+      case "discovery_propagation": return runDiscovery();
       case "session":
         return d.warmAndMeasure(n -> DriverSupport.timeEvents(n, () -> {
           long t0 = DriverSupport.now();
