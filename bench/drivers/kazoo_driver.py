@@ -401,7 +401,9 @@ def main():
                                                    file=sys.stderr), os._exit(3)))
     watchdog.daemon = True
     watchdog.start()
-    runs = {"lock": run_lock, "handoff": run_handoff, "config": run_config}
+    # kazoo's release always waits for the delete: lock_scoped is its lock.
+    runs = {"lock": run_lock, "lock_scoped": run_lock, "handoff": run_handoff,
+            "config": run_config}
     rc = runs.get(args["workload"], run_client)(args)
     sys.stdout.flush()
     # Sessions and threads need no orderly goodbye: the process ends here.

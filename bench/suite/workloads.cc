@@ -198,6 +198,20 @@ std::vector<Workload> MakeWorkloads() {
                              Cpu()},
                  .timed = true});
   }
+  // The idiomatic C++ release: the guard leaves its scope; the delete is sent and not awaited
+  // (the next acquisition queues behind it on the same session). The peers release as above.
+  w.push_back({.key = "lock1_scoped",
+               .label = "lock cycles, uncontended, zkcpp releasing by guard scope",
+               .driver_workload = "lock_scoped",
+               .args = {"--contenders=1"},
+               .ops = {1, 1, 1},
+               .warmup_ops = {0, 0, 0},
+               .peers = {"curator", "kazoo"},
+               .skipped = recipe_skips,
+               .metrics = {{"rate", "cycles/s", 0, true, {{"curator", 2.0}}},
+                           {"p99_us", "acquire wait p99 µs", 0, false, {}},
+                           Cpu()},
+               .timed = true});
   w.push_back({.key = "handoff",
                .label = "leader handoff: leader leaves → follower told",
                .driver_workload = "handoff",

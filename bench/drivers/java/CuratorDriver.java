@@ -313,7 +313,9 @@ public final class CuratorDriver {
 
   private int run() throws Exception {
     switch (d.workload) {
-      case "lock": return runLock();
+      case "lock":
+      case "lock_scoped":  // Curator's release always waits for the delete
+        return runLock();
       case "handoff": return runHandoff();
       case "config": return runConfig();
       case "discovery_lookup":

@@ -11,7 +11,7 @@
 int main(int argc, char** argv) {
   const zkbench::DriverConfig config = zkbench::StartDriver(argc, argv, "zkcpp driver");
   const std::string& w = config.workload;
-  if (w == "lock" || w == "handoff" || w == "config" || w.rfind("discovery", 0) == 0) {
+  if (w == "lock" || w == "lock_scoped" || w == "handoff" || w == "config" || w.rfind("discovery", 0) == 0) {
     return zkbench::RunRecipeWorkload(config);
   }
   return zkbench::RunClientWorkload(config);

@@ -2,7 +2,8 @@
 //
 // lock:    one zk::Client (session) and one Lock per contender, one thread each looping
 //          Acquire → LockGuard::Release() (which waits for the delete's reply, like Curator's and
-//          kazoo's release) from one common start for a fixed time. A contender stops after the
+//          kazoo's release) from one common start for a fixed time. lock_scoped: the same, but
+//          the guard is dropped (its destructor sends the delete without waiting for it). A contender stops after the
 //          cycle that ends past the deadline; the phase lasts until the last one stopped.
 // handoff: two sessions take turns: the leader's LeaderElection leads, a fresh LeaderElection on
 //          the other session joins (we wait for a children watch to show its node, then 20 ms
@@ -46,7 +47,8 @@ int Fail(const absl::Status& status, const char* what) {
 }
 
 // All contenders loop acquire → release from one common start until `seconds` have passed.
-Measurement LockPhase(std::vector<std::unique_ptr<zk::recipes::Lock>>& locks, double seconds) {
+Measurement LockPhase(std::vector<std::unique_ptr<zk::recipes::Lock>>& locks, double seconds,
+                      bool scoped_release) {
   const int n = static_cast<int>(locks.size());
   std::mutex mu;
   std::condition_variable cv;
@@ -71,6 +73,13 @@ Measurement LockPhase(std::vector<std::unique_ptr<zk::recipes::Lock>>& locks, do
           continue;
         }
         waits[i].push_back(b - a);
+        if (scoped_release) {
+          // The guard's destructor: the delete is sent, not awaited; the next Acquire queues
+          // behind it on the same session.
+          { zk::recipes::LockGuard leaving_scope = *std::move(guard); }
+          ++cycles[i];
+          continue;
+        }
         if (absl::Status s = guard->Release(); !s.ok()) {
           Fail(s, "release");
           ++errors[i];
@@ -101,7 +110,7 @@ Measurement LockPhase(std::vector<std::unique_ptr<zk::recipes::Lock>>& locks, do
   return m;
 }
 
-int RunLock(const DriverConfig& config) {
+int RunLock(const DriverConfig& config, bool scoped_release) {
   std::vector<std::unique_ptr<zk::Client>> clients;
   std::vector<std::unique_ptr<zk::recipes::Lock>> locks;
   for (int i = 0; i < config.contenders; ++i) {
@@ -114,8 +123,10 @@ int RunLock(const DriverConfig& config) {
     locks.push_back(*std::move(lock));
   }
   int64_t warm_errors = 0;
-  if (config.warmup_seconds > 0) warm_errors = LockPhase(locks, config.warmup_seconds).errors;
-  const int rc = ReportResult(LockPhase(locks, config.seconds), warm_errors);
+  if (config.warmup_seconds > 0) {
+    warm_errors = LockPhase(locks, config.warmup_seconds, scoped_release).errors;
+  }
+  const int rc = ReportResult(LockPhase(locks, config.seconds, scoped_release), warm_errors);
   locks.clear();
   return rc;
 }
@@ -289,7 +300,8 @@ int RunDiscovery(const DriverConfig& config) {
 }  // namespace
 
 int RunRecipeWorkload(const DriverConfig& config) {
-  if (config.workload == "lock") return RunLock(config);
+  if (config.workload == "lock") return RunLock(config, /*scoped_release=*/false);
+  if (config.workload == "lock_scoped") return RunLock(config, /*scoped_release=*/true);
   if (config.workload == "handoff") return RunHandoff(config);
   if (config.workload == "config") return RunConfig(config);
   if (config.workload.rfind("discovery", 0) == 0) return RunDiscovery(config);
