@@ -183,12 +183,16 @@ std::vector<Workload> MakeWorkloads() {
                .skipped = {{"raw", kRawScope}}});
   const std::map<std::string, std::string> recipe_skips = {
       {"mt", kNoRecipe}, {"java", kNoRecipe}, {"raw", kNoRecipe}};
-  for (int contenders : {1, 4, 16}) {
-    const std::string c = std::to_string(contenders);
-    w.push_back({.key = "lock" + c,
-                 .label = contenders == 1 ? "lock cycles, uncontended" : "lock cycles, " + c + " contenders",
-                 .driver_workload = "lock",
-                 .args = {"--contenders=" + c},
+  // `driver_workload` "lock" releases with LockGuard::Release() (waits for the delete, as the
+  // peers' releases do); "lock_scoped" drops the guard — the idiomatic C++ form: the delete is
+  // sent and not awaited, the next acquisition queues behind it on the same session. The peers
+  // release as in "lock" either way.
+  auto lock_workload = [&](std::string key, std::string label, std::string driver_workload,
+                           int contenders) {
+    w.push_back({.key = std::move(key),
+                 .label = std::move(label),
+                 .driver_workload = std::move(driver_workload),
+                 .args = {"--contenders=" + std::to_string(contenders)},
                  .ops = {1, 1, 1},
                  .warmup_ops = {0, 0, 0},
                  .peers = {"curator", "kazoo"},
@@ -197,21 +201,12 @@ std::vector<Workload> MakeWorkloads() {
                              {"p99_us", "acquire wait p99 µs", 0, false, {}},
                              Cpu()},
                  .timed = true});
-  }
-  // The idiomatic C++ release: the guard leaves its scope; the delete is sent and not awaited
-  // (the next acquisition queues behind it on the same session). The peers release as above.
-  w.push_back({.key = "lock1_scoped",
-               .label = "lock cycles, uncontended, zkcpp releasing by guard scope",
-               .driver_workload = "lock_scoped",
-               .args = {"--contenders=1"},
-               .ops = {1, 1, 1},
-               .warmup_ops = {0, 0, 0},
-               .peers = {"curator", "kazoo"},
-               .skipped = recipe_skips,
-               .metrics = {{"rate", "cycles/s", 0, true, {{"curator", 2.0}}},
-                           {"p99_us", "acquire wait p99 µs", 0, false, {}},
-                           Cpu()},
-               .timed = true});
+  };
+  lock_workload("lock1", "lock cycles, uncontended", "lock", 1);
+  lock_workload("lock4", "lock cycles, 4 contenders", "lock", 4);
+  lock_workload("lock16", "lock cycles, 16 contenders", "lock", 16);
+  lock_workload("lock1_scoped", "lock cycles, uncontended, zkcpp releasing by guard scope",
+                "lock_scoped", 1);
   w.push_back({.key = "handoff",
                .label = "leader handoff: leader leaves → follower told",
                .driver_workload = "handoff",
