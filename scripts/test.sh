@@ -53,7 +53,7 @@ run_ctest() {
 stage_fuzz() {
   configure_and_build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DZKCPP_BUILD_FUZZERS=ON -DZKCPP_BUILD_TESTS=OFF -DZKCPP_BUILD_BENCH=OFF \
-    -DZKCPP_BUILD_EXAMPLES=OFF -DZKCPP_SANITIZE=address,undefined || return 1
+    -DZKCPP_BUILD_EXAMPLES=OFF -DZKCPP_BUILD_TOOLS=OFF -DZKCPP_SANITIZE=address,undefined || return 1
   local ok=0
   for fuzzer in build-fuzz/fuzz/*_fuzzer; do
     [ -x "$fuzzer" ] || continue
