@@ -180,6 +180,22 @@ absl::Status ChildProcess::Signal(int signal) {
   return absl::OkStatus();
 }
 
+absl::Status ChildProcess::Stop() {
+  if (absl::Status s = Signal(SIGSTOP); !s.ok()) return s;
+  for (;;) {
+    int status = 0;
+    const pid_t rc = ::waitpid(pid_, &status, WUNTRACED);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == pid_ && WIFSTOPPED(status)) return absl::OkStatus();
+    if (rc == pid_) {
+      pid_ = -1;
+      return absl::FailedPreconditionError(
+          absl::StrCat("stop: the process ended: ", DescribeWaitStatus(status)));
+    }
+    return absl::InternalError(absl::StrCat("stop: waitpid: ", std::strerror(errno)));
+  }
+}
+
 std::optional<int> ChildProcess::TryReap() {
   if (!running()) return std::nullopt;
   int status = 0;

@@ -52,6 +52,12 @@ class ChildProcess {
   // Sends `signal` to the child. Errors: FailedPrecondition (not running), Internal.
   absl::Status Signal(int signal);
 
+  // Stops the child (SIGSTOP) and returns once all of its threads have stopped. kill() returns
+  // while a multi-threaded child (a JVM) may still run on another CPU for a moment; the kernel
+  // reports the completed group stop to waitpid(WUNTRACED).
+  // Errors: FailedPrecondition (not running, or it ended instead), Internal.
+  absl::Status Stop();
+
   // Reaps the child if it has exited; returns its wait status then, std::nullopt if it still
   // runs (or was never started).
   std::optional<int> TryReap();

@@ -276,7 +276,7 @@ absl::Status ZooKeeperProcess::Pause() {
     return absl::FailedPreconditionError(absl::StrCat(
         "pause ZooKeeper ", host_port(), ": ", paused_ ? "already paused" : "not running"));
   }
-  if (absl::Status s = process_.Signal(SIGSTOP); !s.ok()) return s;
+  if (absl::Status s = process_.Stop(); !s.ok()) return s;
   paused_ = true;
   return absl::OkStatus();
 }
