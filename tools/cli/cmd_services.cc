@@ -10,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/event_stream.h"
 #include "cli/format.h"
 #include "cli/interrupt.h"
 #include "cli/invocation.h"
@@ -87,7 +89,7 @@ CommandResult ListServices(const Invocation& invocation, Client& client,
 class ServiceWatcher {
  public:
   ServiceWatcher(Client& client, const std::string& base_path, Output& out, int64_t count)
-      : client_(client), base_path_(base_path), out_(out), count_(count) {}
+      : client_(client), base_path_(base_path), out_(out), stream_(out, count) {}
 
   // Starts watching service `name` (a no-op if already watched).
   void Watch(const std::string& name) {
@@ -106,21 +108,10 @@ class ServiceWatcher {
         [this, name](const recipes::ServiceDelta& delta) { Print(name, delta); });
     if (absl::Status started = entry.cache->Start(); !started.ok()) Fail(started);
   }
-  void Stop() {
-    zk::internal::MutexLock lock(&mu_);
-    done_ = true;
-  }
-  void Fail(absl::Status status) {
-    zk::internal::MutexLock lock(&mu_);
-    if (!done_) failure_ = std::move(status);
-    done_ = true;
-  }
+  void Stop() { stream_.Stop(); }
+  void Fail(absl::Status status) { stream_.Fail(std::move(status)); }
   // Waits until stopped, `count` events were printed, or a failure (returned).
-  absl::Status Wait() {
-    zk::internal::MutexLock lock(&mu_);
-    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return done_; });
-    return failure_;
-  }
+  absl::Status Wait() { return stream_.Wait(); }
 
  private:
   struct Entry {
@@ -134,24 +125,16 @@ class ServiceWatcher {
     for (const auto& [before, after] : delta.updated) PrintOne("updated", name, after);
   }
   void PrintOne(const char* event, const std::string& name, const ServiceInstance& instance) {
-    zk::internal::MutexLock lock(&mu_);
-    if (done_) return;
-    out_.Emit({{"event", event}, {"service", name}, {"instance", InstanceJson(instance)}},
-              absl::StrCat(event, " ", name, "/", InstanceText(instance)));
-    ++events_;
-    done_ = count_ > 0 && events_ >= count_;
+    stream_.Emit({{"event", event}, {"service", name}, {"instance", InstanceJson(instance)}},
+                 absl::StrCat(event, " ", name, "/", InstanceText(instance)));
   }
 
   Client& client_;
   const std::string base_path_;
   Output& out_;
-  const int64_t count_;
+  EventStream stream_;
   zk::internal::Mutex caches_mu_;  // never taken by a cache listener
   std::map<std::string, Entry> caches_ ABSL_GUARDED_BY(caches_mu_);
-  zk::internal::Mutex mu_;
-  int64_t events_ ABSL_GUARDED_BY(mu_) = 0;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
 
 CommandResult WatchServices(const Invocation& invocation, Client& client,
