@@ -3,40 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "testing/wait_for.h"
 
 namespace zk::cli_test {
 namespace {
-
-// The child half, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void RunChild(const char* path, char* const* argv, int in_fd, int out_fd, int err_fd,
-                           pid_t parent) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
-  if (::dup2(in_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 ||
-      ::dup2(err_fd, STDERR_FILENO) < 0) {
-    ::_exit(126);
-  }
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  ::execv(path, argv);
-  ::_exit(127);
-}
 
 int ExitCodeOf(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
@@ -50,33 +26,27 @@ std::string CliPath() { return ZKCPP_CLI_PATH; }
 
 absl::StatusOr<std::unique_ptr<CliProcess>> CliProcess::Start(const std::vector<std::string>& args,
                                                               std::string_view input) {
-  const std::string path = CliPath();
-  std::vector<std::string> argv_strings = {path};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
+  std::vector<std::string> argv = {CliPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
   }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) RunChild(path.c_str(), argv.data(), in[0], out[1], err[1], parent);
+  absl::StatusOr<zk::testing::ChildProcess> child =
+      zk::testing::ChildProcess::Spawn(argv, {.in = in[0], .out = out[1], .err = err[1]});
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (pid < 0) {
+  if (!child.ok()) {
     ::close(in[1]);
     ::close(out[0]);
     ::close(err[0]);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+    return child.status();
   }
   // The inputs of these tests are small: they fit in the pipe's buffer.
   const ssize_t written = input.empty() ? 0 : ::write(in[1], input.data(), input.size());
   ::close(in[1]);
-  std::unique_ptr<CliProcess> process(new CliProcess(pid, out[0], err[0]));
+  std::unique_ptr<CliProcess> process(new CliProcess(*std::move(child), out[0], err[0]));
   if (written != static_cast<ssize_t>(input.size())) {
     return absl::InternalError("writing the child's stdin failed");
   }
@@ -84,7 +54,6 @@ absl::StatusOr<std::unique_ptr<CliProcess>> CliProcess::Start(const std::vector<
 }
 
 CliProcess::~CliProcess() {
-  KillAndReap();
   if (out_fd_ >= 0) ::close(out_fd_);
   if (err_fd_ >= 0) ::close(err_fd_);
 }
@@ -117,36 +86,21 @@ bool CliProcess::WaitForStderr(std::string_view text, absl::Duration timeout) {
   return err_.find(text) != std::string::npos;
 }
 
-void CliProcess::Signal(int signal) {
-  if (pid_ > 0) ::kill(pid_, signal);
-}
+void CliProcess::Signal(int signal) { child_.Signal(signal).IgnoreError(); }
 
 CliResult CliProcess::Finish(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   Pump(deadline, [] { return false; });
   CliResult result;
-  int wait_status = 0;
-  const bool exited = zk::testing::WaitFor(
-      [&] { return pid_ <= 0 || ::waitpid(pid_, &wait_status, WNOHANG) == pid_; },
-      std::max(deadline - absl::Now(), absl::ZeroDuration()));
-  if (exited && pid_ > 0) {
-    result.exit_code = ExitCodeOf(wait_status);
-    pid_ = -1;
+  absl::StatusOr<int> wait_status = child_.WaitForExit(deadline);
+  if (wait_status.ok()) {
+    result.exit_code = ExitCodeOf(*wait_status);
   } else {
-    KillAndReap();
+    child_.KillAndReap();
   }
   result.out = out_;
   result.err = err_;
   return result;
-}
-
-void CliProcess::KillAndReap() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int wait_status = 0;
-  while (::waitpid(pid_, &wait_status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
 }
 
 CliResult RunCli(const std::vector<std::string>& args, std::string_view input,

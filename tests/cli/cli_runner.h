@@ -9,21 +9,22 @@
 //   ... change /a ...
 //   zk::cli_test::CliResult r = watch->Finish(absl::Seconds(20));
 //
-// The child dies with the test process (PR_SET_PDEATHSIG), so a failed test leaks nothing.
+// The child is a zk::testing::ChildProcess: it dies with the test process, so a failed test
+// leaks nothing.
 // Nothing here sleeps: output is read with poll() up to a deadline.
 
 #ifndef ZKCPP_TESTS_CLI_CLI_RUNNER_H_
 #define ZKCPP_TESTS_CLI_CLI_RUNNER_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "testing/child_process.h"
 
 namespace zk::cli_test {
 
@@ -59,13 +60,13 @@ class CliProcess {
   CliResult Finish(absl::Duration timeout);
 
  private:
-  CliProcess(pid_t pid, int out_fd, int err_fd) : pid_(pid), out_fd_(out_fd), err_fd_(err_fd) {}
+  CliProcess(zk::testing::ChildProcess child, int out_fd, int err_fd)
+      : child_(std::move(child)), out_fd_(out_fd), err_fd_(err_fd) {}
   // Reads what is available until `done()` or both streams are closed or `deadline` passes.
   template <typename Done>
   void Pump(absl::Time deadline, Done done);
-  void KillAndReap();
 
-  pid_t pid_;
+  zk::testing::ChildProcess child_;  // killed and reaped on destruction
   int out_fd_;
   int err_fd_;
   std::string out_;

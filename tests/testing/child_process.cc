@@ -74,7 +74,8 @@ class SpawnerThread {
 };
 
 // The child half of Spawn, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void RunChild(const char* path, char* const* argv, int log_fd, int null_fd, pid_t parent) {
+[[noreturn]] void RunChild(const char* path, char* const* argv, const ChildProcess::Stdio& stdio,
+                           pid_t parent) {
   // Die with the spawner thread (i.e. with the test process).
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   // The parent may have died before prctl took effect.
@@ -86,11 +87,11 @@ class SpawnerThread {
   ::signal(SIGPIPE, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
-  if (::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(log_fd, STDOUT_FILENO) < 0 ||
-      ::dup2(log_fd, STDERR_FILENO) < 0) {
+  if (::dup2(stdio.in, STDIN_FILENO) < 0 || ::dup2(stdio.out, STDOUT_FILENO) < 0 ||
+      ::dup2(stdio.err, STDERR_FILENO) < 0) {
     ::_exit(126);
   }
-  // Keep the test's sockets (e.g. an embedded server's listener) out of the JVM.
+  // Keep the test's sockets (e.g. an embedded server's listener) and pipes out of the child.
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
   ::execv(path, argv);
   static constexpr char kExecFailed[] = "zkcpp test support: execv failed\n";
@@ -117,10 +118,6 @@ absl::StatusOr<std::string> ResolveExecutable(const std::string& name) {
 absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
                                                  const std::string& log_path) {
   if (argv.empty()) return absl::InvalidArgumentError("spawn: empty argv");
-  const std::string command = absl::StrJoin(argv, " ");
-  absl::StatusOr<std::string> resolved = ResolveExecutable(argv[0]);
-  if (!resolved.ok()) return resolved.status();
-  const std::string& path = *resolved;
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return absl::InternalError(
@@ -132,6 +129,18 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
     return absl::InternalError(
         absl::StrCat("spawn ", argv[0], ": open /dev/null: ", std::strerror(errno)));
   }
+  absl::StatusOr<ChildProcess> child = Spawn(argv, Stdio{.in = null_fd, .out = log_fd, .err = log_fd});
+  ::close(log_fd);
+  ::close(null_fd);
+  return child;
+}
+
+absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
+                                                 const Stdio& stdio) {
+  if (argv.empty()) return absl::InvalidArgumentError("spawn: empty argv");
+  absl::StatusOr<std::string> resolved = ResolveExecutable(argv[0]);
+  if (!resolved.ok()) return resolved.status();
+  const std::string& path = *resolved;
   // Everything the child needs is prepared before fork (no allocation after it).
   std::vector<char*> c_argv;
   c_argv.reserve(argv.size() + 1);
@@ -143,14 +152,12 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
   SpawnerThread::Get().Run([&] {
     const pid_t parent = ::getpid();
     pid = ::fork();
-    if (pid == 0) RunChild(path.c_str(), c_argv.data(), log_fd, null_fd, parent);
+    if (pid == 0) RunChild(path.c_str(), c_argv.data(), stdio, parent);
     if (pid < 0) fork_errno = errno;
   });
-  ::close(log_fd);
-  ::close(null_fd);
   if (pid < 0) {
-    return absl::InternalError(
-        absl::StrCat("spawn ", command, ": fork: ", std::strerror(fork_errno)));
+    return absl::InternalError(absl::StrCat("spawn ", absl::StrJoin(argv, " "),
+                                            ": fork: ", std::strerror(fork_errno)));
   }
   return ChildProcess(pid);
 }

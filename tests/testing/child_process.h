@@ -38,6 +38,18 @@ class ChildProcess {
   static absl::StatusOr<ChildProcess> Spawn(const std::vector<std::string>& argv,
                                             const std::string& log_path);
 
+  // The descriptors a child gets as its stdin, stdout and stderr. The caller keeps (and
+  // closes) its own; they should be O_CLOEXEC, so that only these copies reach the child.
+  struct Stdio {
+    int in;
+    int out;
+    int err;
+  };
+  // As above, with stdin, stdout and stderr from `stdio` (e.g. pipes the caller reads).
+  // Errors: InvalidArgument (empty argv), NotFound (not on PATH), Internal (fork failed).
+  static absl::StatusOr<ChildProcess> Spawn(const std::vector<std::string>& argv,
+                                            const Stdio& stdio);
+
   ChildProcess() = default;
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
