@@ -125,7 +125,7 @@ absl::StatusOr<T> Blocking(Engine& engine, std::string_view op, std::string_view
   auto state = std::make_shared<State>();
   start(Sink<T>{[state](absl::StatusOr<T> result) {
                   state->result = std::move(result);
-                  state->done.Notify();
+                  state->done.NotifyFromOwner();
                 },
                 true});
   // Called from a dispatcher callback, the request may be waiting for the end of the batch.

@@ -35,12 +35,14 @@ void Dispatcher::Stop() {
 
 void Dispatcher::Post(std::vector<Task> tasks) {
   if (tasks.empty()) return;
-  MutexLock lock(&state_->mu);
+  state_->mu.Lock();
   if (state_->queue.empty()) {
     state_->queue = std::move(tasks);
   } else {
     for (Task& task : tasks) state_->queue.push_back(std::move(task));
   }
+  // `state_` is co-owned by this object, so it outlives the wakeup.
+  state_->mu.UnlockThenWake();
 }
 
 void Dispatcher::Run(std::shared_ptr<State> state) {

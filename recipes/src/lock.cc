@@ -47,7 +47,7 @@ absl::StatusOr<T> WaitForResult(Client& client, std::string_view op, std::string
   auto state = std::make_shared<State>();
   std::move(start)([state](absl::StatusOr<T> result) {
     state->result = std::move(result);
-    state->done.Notify();
+    state->done.NotifyFromOwner();
   });
   if (!state->done.WaitForNotificationWithTimeout(bound)) {
     return absl::DeadlineExceededError(
@@ -412,7 +412,7 @@ absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
   while (true) {
     auto changed = std::make_shared<zk::internal::Notification>();
     absl::StatusOr<Watched<ChildrenResult>> children = client_.GetChildrenAndWatch(
-        leases, [changed](const WatchEvent&) { changed->Notify(); });
+        leases, [changed](const WatchEvent&) { changed->NotifyFromOwner(); });
     if (!children.ok()) return children.status();  // `lease` is returned on the way out
     if (static_cast<int>(children->result.children.size()) <= max_leases_) {
       (void)turn.Release();

@@ -45,7 +45,7 @@ absl::Status RunAndWait(Client& client, std::string_view op, std::string_view pa
         MutexLock lock(&result->mu);
         result->status = std::move(s);
       }
-      result->done.Notify();
+      result->done.NotifyFromOwner();
     });
   });
   if (!posted) {
