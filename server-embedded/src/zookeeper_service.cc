@@ -458,17 +458,22 @@ void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& s
   body.WriteInt(-1);
 }
 
+void ZooKeeperService::RestoreStandardWatch(uint64_t connection, WatchTable table,
+                                            const std::string& path, int64_t relative_zxid) {
+  const bool data = table == WatchTable::kData;
+  const Node* node = tree_.Find(path);
+  if (node == nullptr) {
+    Notify(connection, event::kNodeDeleted, path);
+  } else if ((data ? node->mzxid : node->pzxid) > relative_zxid) {
+    Notify(connection, data ? event::kNodeDataChanged : event::kNodeChildrenChanged, path);
+  } else {
+    watches_.Add(table, path, connection, WatchMode::kStandard);
+  }
+}
+
 void ZooKeeperService::HandleSetWatches(uint64_t connection, const Request& request) {
-  int64_t relative = request.relative_zxid;
   for (const std::string& path : request.data_watches) {
-    const Node* node = tree_.Find(path);
-    if (node == nullptr) {
-      Notify(connection, event::kNodeDeleted, path);
-    } else if (node->mzxid > relative) {
-      Notify(connection, event::kNodeDataChanged, path);
-    } else {
-      watches_.Add(WatchTable::kData, path, connection, WatchMode::kStandard);
-    }
+    RestoreStandardWatch(connection, WatchTable::kData, path, request.relative_zxid);
   }
   for (const std::string& path : request.exist_watches) {
     if (tree_.Find(path) != nullptr) {
@@ -478,14 +483,7 @@ void ZooKeeperService::HandleSetWatches(uint64_t connection, const Request& requ
     }
   }
   for (const std::string& path : request.child_watches) {
-    const Node* node = tree_.Find(path);
-    if (node == nullptr) {
-      Notify(connection, event::kNodeDeleted, path);
-    } else if (node->pzxid > relative) {
-      Notify(connection, event::kNodeChildrenChanged, path);
-    } else {
-      watches_.Add(WatchTable::kChild, path, connection, WatchMode::kStandard);
-    }
+    RestoreStandardWatch(connection, WatchTable::kChild, path, request.relative_zxid);
   }
   for (const std::string& path : request.persistent_watches) {
     watches_.Add(WatchTable::kData, path, connection, WatchMode::kPersistent);

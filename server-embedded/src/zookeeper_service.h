@@ -127,6 +127,10 @@ class ZooKeeperService {
                   JuteWriter& body);
   void WriteMultiRead(const Request& request, ConnectionState& state, JuteWriter& body);
   void HandleSetWatches(uint64_t connection, const Request& request);
+  // A data or child watch of setWatches: fired at once if the node is gone or changed after
+  // the client's last zxid (mzxid for data, pzxid for children), else armed again.
+  void RestoreStandardWatch(uint64_t connection, WatchTable table, const std::string& path,
+                            int64_t relative_zxid);
 
   // Commits the tree transaction and sends the notifications it causes.
   void CommitAndNotify();
