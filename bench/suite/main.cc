@@ -4,7 +4,7 @@
 // ratios) and the target beside it.
 //
 //   zkcpp_bench            quick: 3 reps
-//   zkcpp_bench --full     5 reps, longer runs
+//   zkcpp_bench --full     5 reps, twice the quick counts, every workload on every server
 //   zkcpp_bench --smoke    1 rep, tiny counts (CI; the numbers mean nothing)
 //
 // Servers, one after the other (each started fresh, SIGKILLed after its section): the real
@@ -46,7 +46,8 @@
 #include "zookeeper_server.h"
 
 ABSL_FLAG(bool, smoke, false, "One rep, tiny counts, no warm-up (CI; the numbers mean nothing).");
-ABSL_FLAG(bool, full, false, "5 reps with longer runs instead of the quick 3.");
+ABSL_FLAG(bool, full, false,
+          "5 reps, twice the quick counts, every workload on every server (instead of 3 reps).");
 ABSL_FLAG(int, reps, 0, "Interleaved repetitions (0: 1 smoke / 3 quick / 5 full).");
 ABSL_FLAG(std::string, workloads, "", "Comma-separated workload keys (default: all).");
 ABSL_FLAG(std::string, peers, "", "Comma-separated peer keys besides zkcpp (default: all found).");
@@ -277,7 +278,7 @@ class Suite {
         absl::StrCat("--warmup_ops=", w.warmup_ops.Of(mode_))};
     args.insert(args.end(), w.args.begin(), w.args.end());
     if (w.timed) {
-      static constexpr double kSeconds[] = {0.3, 1, 5}, kWarmup[] = {0.1, 0.5, 2};
+      static constexpr double kSeconds[] = {0.3, 1, 2}, kWarmup[] = {0.1, 0.5, 1};
       args.push_back(absl::StrCat("--seconds=", kSeconds[static_cast<int>(mode_)]));
       args.push_back(absl::StrCat("--warmup_seconds=", kWarmup[static_cast<int>(mode_)]));
     }

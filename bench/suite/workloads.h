@@ -42,7 +42,9 @@ struct Metric {
   std::map<std::string, double> targets;
 };
 
-// Sizes by mode (smoke, quick, full).
+// Sizes by mode (smoke, quick, full). Full mode takes twice the quick counts (the same
+// warm-up): its weight is in 5 reps on every server. With 5-10x the counts, one rep of the
+// real-server section alone took 13 min here (over 2 h for a whole run).
 struct Counts {
   int64_t smoke, quick, full;
   int64_t Of(Mode mode) const { return mode == Mode::kSmoke ? smoke : mode == Mode::kQuick ? quick : full; }
