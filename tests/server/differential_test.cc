@@ -626,6 +626,14 @@ WatchCallback LogEvents(const std::shared_ptr<SessionLog>& log) {
 std::string Execute(Side& side, const Step& step, int64_t op_index,
                     std::vector<std::string>* created) {
   if (step.kind == Step::kCycleSession) {
+    // A barrier first, as at the end of a run: every event that earlier ops caused in this
+    // session precedes the reply of a sync on it. Without it, the log of the slower server
+    // could stop before an event the faster one had delivered.
+    Session& closing = side.session(step.slot);
+    auto synced = Await<absl::Status>(closing, op_index, [&](auto done) {
+      closing.client->AsyncSync("/", std::move(done));
+    });
+    if (!synced.ok()) return absl::StrCat("barrier before close: ", FormatError(synced));
     if (absl::Status s = side.CloseSession(step.slot); !s.ok()) {
       return absl::StrCat("close failed: ", s.ToString());
     }
