@@ -215,6 +215,10 @@ class CreateFlow : public std::enable_shared_from_this<CreateFlow> {
       return CreateParent(std::string(ParentPath(create_path_)));
     }
     if (options_.protect && reply.sent &&
+        (reply.rc == ZooError::kConnectionLoss || reply.rc == ZooError::kOperationTimeout)) {
+      maybe_created_ = true;  // sent, and no answer: the server may have applied it
+    }
+    if (options_.protect && reply.sent &&
         (reply.rc == ZooError::kConnectionLoss || reply.rc == ZooError::kSessionExpired)) {
       return FindOwnNode();
     }
@@ -281,7 +285,37 @@ class CreateFlow : public std::enable_shared_from_this<CreateFlow> {
   }
 
   void Succeed(CreateResult result) { Finish<CreateResult>(*engine_, std::move(sink_), std::move(result)); }
-  void Fail(absl::Status status) { Finish<CreateResult>(*engine_, std::move(sink_), std::move(status)); }
+  void Fail(absl::Status status) {
+    Finish<CreateResult>(*engine_, std::move(sink_), std::move(status));
+    if (maybe_created_) RemoveOwnNode();
+  }
+
+  // After a failure that may have left our node on the server (e.g. the deadline passed
+  // before the create's reply): the caller was told it failed, so the node must go, or a
+  // recipe queued behind it would wait for it for the session's life. Runs in the background,
+  // with no deadline: its requests wait for a connection; a lost session or a closed client
+  // ends it (an ephemeral node goes with the session).
+  void RemoveOwnNode() {
+    auto list = NewRequest(OpKind::kGetChildren, parent_);
+    list->complete_on_loop = true;
+    list->deadline = absl::InfiniteFuture();
+    list->done = [self = shared_from_this()](Reply reply) {
+      if (reply.rc == ZooError::kConnectionLoss) return self->RemoveOwnNode();
+      if (reply.rc != ZooError::kOk) return;
+      for (const std::string& child : reply.children) {
+        if (!std::string_view(child).starts_with(self->prefix_)) continue;
+        auto del = NewRequest(OpKind::kDelete, JoinPath(self->parent_, child));
+        del->complete_on_loop = true;
+        del->deadline = absl::InfiniteFuture();
+        del->done = [self](Reply deleted) {
+          if (deleted.rc == ZooError::kConnectionLoss) self->RemoveOwnNode();
+        };
+        self->engine_->Submit(std::move(del));
+        return;
+      }
+    };
+    engine_->Submit(std::move(list));
+  }
 
   const std::shared_ptr<Engine> engine_;
   const std::string path_;
@@ -296,6 +330,7 @@ class CreateFlow : public std::enable_shared_from_this<CreateFlow> {
   bool parents_done_ = false;
   int attempts_ = 0;
   int64_t session_at_create_ = 0;
+  bool maybe_created_ = false;  // a create was sent and not answered (protect only)
 };
 
 absl::StatusOr<MultiResult> ToMultiResult(Reply reply, const std::vector<Op>& ops) {

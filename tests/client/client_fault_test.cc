@@ -28,6 +28,10 @@ using ::testing::Ne;
 
 class ClientFaultTest : public ClientTest {
  protected:
+  // For the tests that restart the server: the longest session the real fixture grants
+  // (20 ticks of 500 ms).
+  static constexpr std::chrono::milliseconds kRestartSessionTimeout{10000};
+
   ClientOptions Options() override {
     return TestOptions(connect_string(), std::chrono::milliseconds(4000));
   }
@@ -180,13 +184,18 @@ TEST_P(ClientFaultTest, PersistentWatchResyncsAfterExpiry) {
 // A crash + restart of the server: kSuspended, then kReconnected on the same session; ephemerals
 // and watches survive.
 TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
+  // A session that outlives the restart: a real server is a JVM to start again, which takes
+  // seconds on a loaded machine, and past its session timeout the client declares it lost.
+  std::unique_ptr<Client> c = NewClient(TestOptions(connect_string(), kRestartSessionTimeout));
+  ASSERT_NE(c, nullptr);
+  CloseOnExit close_on_exit(c);
   SessionLog log;
-  Subscription sub = client().SubscribeSessionEvents(log.Callback());
-  ASSERT_THAT(client().Create(P("eph"), "", {.mode = CreateMode::kEphemeral}), IsOk());
-  ASSERT_THAT(client().Create(P("node"), ""), IsOk());
+  Subscription sub = c->SubscribeSessionEvents(log.Callback());
+  ASSERT_THAT(c->Create(P("eph"), "", {.mode = CreateMode::kEphemeral}), IsOk());
+  ASSERT_THAT(c->Create(P("node"), ""), IsOk());
   EventLog watch;
-  ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> w, client().GetAndWatch(P("node"), watch.Callback()));
-  const int64_t session = client().session_id();
+  ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> w, c->GetAndWatch(P("node"), watch.Callback()));
+  const int64_t session = c->session_id();
 
   ASSERT_THAT(backend().Restart(), IsOk());
 
@@ -197,11 +206,11 @@ TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
   const std::vector<SessionEvent> events = log.events();
   EXPECT_FALSE(events[*back].new_session);
   EXPECT_EQ(events[*back].session_id, session);
-  EXPECT_EQ(client().session_id(), session);
+  EXPECT_EQ(c->session_id(), session);
   for (const SessionEvent& e : events) {
     EXPECT_NE(e.state, SessionState::kLost) << ::testing::PrintToString(events);
   }
-  ZK_ASSERT_OK_AND_ASSIGN(std::optional<Stat> eph, client().Exists(P("eph")));
+  ZK_ASSERT_OK_AND_ASSIGN(std::optional<Stat> eph, c->Exists(P("eph")));
   ASSERT_TRUE(eph.has_value());
   EXPECT_EQ(eph->ephemeral_owner, session);
   // The watch was re-registered on reconnect and fires for a change made afterwards.
@@ -214,7 +223,7 @@ TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
 
 // Operations issued while the client is disconnected are parked and sent once it reconnects.
 TEST_P(ClientFaultTest, OpsIssuedWhileDisconnectedCompleteAfterReconnect) {
-  ClientOptions options = Options();
+  ClientOptions options = TestOptions(connect_string(), kRestartSessionTimeout);  // as above
   options.operation_timeout = std::chrono::seconds(30);
   std::unique_ptr<Client> c = NewClient(options);
   ASSERT_NE(c, nullptr);
@@ -389,6 +398,44 @@ TEST_P(ClientFaultTest, ProtectedCreateFindsItsNodeAfterALostReply) {
   EXPECT_EQ(created->path, P("locks/" + children.children[0]));
   ZK_ASSERT_OK_AND_ASSIGN(GetResult got, client().Get(created->path));
   EXPECT_EQ(got.stat.ephemeral_owner, c->session_id());
+#endif
+}
+
+// A protected create whose reply misses the operation deadline has an unknown outcome: the
+// caller is told DeadlineExceeded, so the node, if the server made it, must not stay (a lock
+// queued behind it would wait for the session's life). Needs the reply delay.
+TEST_P(ClientFaultTest, ProtectedCreateThatTimesOutLeavesNoNode) {
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+  EmbeddedServer* server = AsEmbeddedServer(backend());
+#else
+  void* server = nullptr;
+#endif
+  if (server == nullptr) GTEST_SKIP() << "needs the embedded server's reply delay";
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+  ClientOptions options = Options();
+  options.session_timeout = std::chrono::milliseconds(8000);
+  options.operation_timeout = std::chrono::milliseconds(300);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  CloseOnExit close_on_exit(c);
+  ASSERT_THAT(c->Create(P("locks"), ""), IsOk());
+  const int64_t session = c->session_id();
+  const int64_t zxid_before = server->last_zxid();
+  server->SetResponseDelay(std::chrono::seconds(60));
+  absl::StatusOr<CreateResult> created =
+      c->Create(P("locks/lock-"), "", {.mode = CreateMode::kEphemeralSequential, .protect = true});
+  EXPECT_THAT(created.status(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // The server applied it; its reply is still held back. Drop the connection to end the
+  // delay; the client resumes its session.
+  ASSERT_GT(server->last_zxid(), zxid_before) << "the create was not applied: nothing to test";
+  server->DropConnection(c->session_id());
+  server->SetResponseDelay(std::chrono::milliseconds(0));
+  EXPECT_TRUE(WaitFor([&] {
+    absl::StatusOr<ChildrenResult> children = client().GetChildren(P("locks"));
+    return children.ok() && children->children.empty();
+  }, kWait)) << "the node of the timed-out create is still there";
+  // Still the same session: the node did not just go with it.
+  EXPECT_EQ(c->session_id(), session);
 #endif
 }
 
