@@ -16,9 +16,12 @@ namespace {
 absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // Errors after which the same step is simply tried again: the request waits for the next
-// connection (or the session listener takes over after a loss).
+// connection (or the session listener takes over after a loss). A deadline too: while members
+// fail one after another, a request can wait out the operation timeout on a session that is
+// still alive. (A protected create that timed out removes its node, if it made one, by itself.)
 bool Transient(const absl::Status& status) {
-  return absl::IsUnavailable(status) || IsSessionExpired(status);
+  return absl::IsUnavailable(status) || IsSessionExpired(status) ||
+         absl::IsDeadlineExceeded(status);
 }
 
 }  // namespace
@@ -269,6 +272,10 @@ void Contender::OnSession(const SessionEvent& event) {
             }
           } else if (r.ok()) {
             self->OnSession({SessionState::kLost, 0, false});
+          } else if (Transient(r.status())) {
+            // Not answered: ask again (the request waits for the connection), or we would stay
+            // through but not held, and block everyone queued behind our node.
+            self->OnSession({SessionState::kReconnected, 0, false});
           }
         });
       }

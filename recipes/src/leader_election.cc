@@ -20,6 +20,8 @@ namespace {
 absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr char kMarker[] = "latch-";
+// How long a participant whose attempt failed waits before it joins again.
+constexpr std::chrono::milliseconds kRejoinDelay{1000};
 
 }  // namespace
 
@@ -139,8 +141,19 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
   };
   contender->Start(
       std::nullopt,
-      [set_leader](absl::StatusOr<internal::Acquired> acquired) {
-        if (acquired.ok()) set_leader(true, acquired->czxid, "elected", acquired->path);
+      [set_leader, state, self](absl::StatusOr<internal::Acquired> acquired) {
+        if (acquired.ok()) return set_leader(true, acquired->czxid, "elected", acquired->path);
+        if (absl::IsCancelled(acquired.status())) return;  // closed or resigned
+        // The attempt ended (e.g. our node kept vanishing, or no permission): a participant
+        // must not drop out silently. Join again after a pause, unless this contender was
+        // replaced or the election closed meanwhile.
+        ClientAccess::RunAfter(state->client, kRejoinDelay, [state, self] {
+          {
+            MutexLock lock(&state->mu);
+            if (state->closed || state->contender.get() != self) return;
+          }
+          Join(state);
+        });
       },
       [set_leader](internal::ContenderEvent event, const internal::Acquired& acquired) {
         switch (event) {

@@ -21,6 +21,7 @@
 #include "zk/client.h"
 #include "zk/path.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "zk/recipes/config_watcher.h"
 #include "zk/recipes/leader_election.h"
 #include "zk/recipes/lock.h"
@@ -160,7 +161,13 @@ TEST_F(RecipeEnsembleTest, ElectionSurvivesMemberFailures) {
     int leaders = 0;
     for (auto& e : elections) leaders += e->IsLeader() ? 1 : 0;
     return leaders == 1;
-  }, absl::Seconds(30)));
+  }, absl::Seconds(30))) << [&] {
+    std::string state = "not exactly one leader; IsLeader():";
+    for (auto& e : elections) absl::StrAppend(&state, e->IsLeader() ? " yes" : " no");
+    absl::StatusOr<ChildrenResult> nodes = setup->GetChildren(election_path);
+    if (nodes.ok()) absl::StrAppend(&state, "; nodes: ", absl::StrJoin(nodes->children, " "));
+    return state;
+  }();
   std::lock_guard<std::mutex> lock(mu);
   const int violations = testing::CountEpochRegressions(writes);
   std::printf("election ensemble run: %d members killed and revived, %zu fenced writes, %d "

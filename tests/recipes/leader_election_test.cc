@@ -150,6 +150,21 @@ TEST_P(LeaderElectionTest, SessionExpiryFailsOverAndOldLeaderRequeues) {
   EXPECT_TRUE(second->IsLeader());
 }
 
+// An attempt that fails (here: no permission to create under the election path) must not drop
+// the participant out for good: it joins again, and leads once the cause is gone.
+TEST_P(LeaderElectionTest, ParticipantJoinsAgainAfterAFailedAttempt) {
+  auto client = NewClient();
+  ASSERT_THAT(client->Create(ElectionPath(), "", {.create_parents = true}).status(), IsOk());
+  const AclList no_create = {{.perms = kPermAll & ~kPermCreate, .id = {"world", "anyone"}}};
+  ASSERT_THAT(client->SetAcl(ElectionPath(), no_create), IsOk());
+  auto election = Join(*client, "a");
+  EXPECT_THAT(election->AwaitLeadership(std::chrono::milliseconds(300)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_THAT(client->SetAcl(ElectionPath(), OpenAclUnsafe()), IsOk());
+  ASSERT_THAT(election->AwaitLeadership(std::chrono::seconds(10)), IsOk());
+  EXPECT_THAT(election->CurrentLeader(), zk::testing::IsOkAndHolds("a"));
+}
+
 TEST_P(LeaderElectionTest, FailFastCallsTheFatalHook) {
   auto a = NewClient(std::chrono::milliseconds(2000));
   std::atomic<int> fatal{0};
