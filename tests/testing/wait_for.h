@@ -28,7 +28,9 @@ inline bool WaitFor(absl::FunctionRef<bool()> predicate, absl::Duration timeout,
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     if (predicate()) return true;
-    if (absl::Now() >= deadline) return false;
+    // The last evaluation comes after the deadline, also when this thread was descheduled
+    // past it before its first look at the clock.
+    if (absl::Now() >= deadline) return predicate();
     absl::SleepFor(std::min(poll_interval, deadline - absl::Now()));
   }
 }
