@@ -96,6 +96,10 @@ struct CreateOptions {
   // Curator-compatible protected create for sequential modes: the last path segment gets a
   // "_c_<uuid>-" prefix so that, after a connection loss, the client finds the node it created
   // instead of creating a second one; if the session changed meanwhile, it deletes the orphan.
+  // If the create still fails after it was sent (e.g. DeadlineExceeded while the reply was
+  // outstanding), the client removes the node it may have made, in the background (its
+  // requests wait for a connection; the session's end stops it): a failed protected create
+  // leaves no node behind.
   bool protect = false;
 };
 

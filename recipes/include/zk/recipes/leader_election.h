@@ -73,7 +73,10 @@ class LeaderElection {
                                                                 LeaderElectionOptions options);
   ~LeaderElection();
 
-  // Joins the election (returns at once; leadership is reported to listeners).
+  // Joins the election (returns at once; leadership is reported to listeners). The
+  // participant stays in until Resign or destruction: an attempt that fails on the way (e.g.
+  // no permission to create under the path) is retried after a second, and a lost session
+  // re-queues it in the new one.
   // Errors: FailedPrecondition if already started; Cancelled if the client is closed.
   absl::Status Start();
   // Leaves the election and joins again at the back of the queue (another participant leads
