@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "benchmark/benchmark.h"
 #include "dispatcher.h"  // zk::internal, from client/src: the callback hop we want to price
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/status.h"
 #include "zk/types.h"
@@ -98,6 +100,51 @@ void BM_DispatcherBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 BENCHMARK(BM_DispatcherBatch)->Arg(1)->Arg(16)->Arg(128)->UseRealTime();
+
+// A wakeup between two threads through zk::internal::Mutex, as a blocking call's result or a
+// dispatcher batch is handed over: a round trip is two hand-offs. Arg 0 wakes the waiter under
+// the lock (Unlock); arg 1 after it (UnlockThenWake), so the woken thread does not sleep again
+// on the mutex the waker still holds. Process CPU counts both threads.
+struct HandOffChannel {
+  zk::internal::Mutex mu;
+  int64_t value = 0;
+};
+void HandOffSend(HandOffChannel& channel, int64_t value, bool wake_after_unlock) {
+  channel.mu.Lock();
+  channel.value = value;
+  if (wake_after_unlock) {
+    channel.mu.UnlockThenWake();
+  } else {
+    channel.mu.Unlock();
+  }
+}
+void HandOffWait(HandOffChannel& channel, int64_t value) {
+  zk::internal::MutexLock lock(&channel.mu);
+  channel.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return channel.value >= value; });
+}
+void BM_HandOffRoundTrip(benchmark::State& state) {
+  const bool after = state.range(0) == 1;
+  HandOffChannel ping, pong;
+  std::atomic<bool> stop{false};
+  std::thread partner([&] {
+    for (int64_t i = 1;; ++i) {
+      HandOffWait(ping, i);
+      if (stop.load()) return;
+      HandOffSend(pong, i, after);
+    }
+  });
+  int64_t round = 0;
+  for (auto _ : state) {
+    ++round;
+    HandOffSend(ping, round, after);
+    HandOffWait(pong, round);
+  }
+  stop.store(true);
+  HandOffSend(ping, round + 1, after);
+  partner.join();
+  state.SetLabel(after ? "wake after unlock" : "wake under lock");
+}
+BENCHMARK(BM_HandOffRoundTrip)->Arg(0)->Arg(1)->UseRealTime()->MeasureProcessCPUTime();
 
 // Debian builds Abseil without NDEBUG, so absl::Mutex runs its deadlock detector (a global graph
 // behind a global lock) on every Lock/Unlock. These price that against the detector off and
