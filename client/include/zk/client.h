@@ -8,6 +8,18 @@
 // Errors are absl::Status values (see zk/status.h). Invalid arguments (bad paths, data over 1 MB,
 // negative versions, bad ACLs) are rejected before any I/O with InvalidArgument.
 //
+// Errors every operation may return, besides those listed with each call:
+//   - Unavailable: the connection was lost while the request was out (for a write, the outcome
+//     is unknown: IsUnknownOutcome());
+//   - DeadlineExceeded: the operation timeout passed (likewise unknown for a sent write);
+//   - Aborted carrying SESSIONEXPIRED: the session ended under the request. Aborted also means
+//     BADVERSION for versioned writes: tell them apart with IsSessionExpired / IsBadVersion;
+//   - Cancelled: the client is closed;
+//   - FailedPrecondition (blocking forms only): called on the client's event-loop thread, i.e.
+//     from an inline callback, where waiting would deadlock.
+// After Close(), an async call completes with Cancelled at once, on the calling thread, before
+// it returns: do not hold a lock there that its callback takes.
+//
 // Example:
 //   auto client = zk::Client::Connect({.connect_string = "127.0.0.1:2181"});
 //   if (!client.ok()) return client.status();
@@ -22,7 +34,9 @@
 // closed) are delivered to SubscribeSessionEvents subscribers. When the session expires, or no
 // reconnect happens within the negotiated session timeout, the client reports kLost and opens a
 // new session by itself (reported as kReconnected with new_session = true). Ephemeral nodes and
-// watches of the lost session are gone; every watch handle receives a kNotWatching event.
+// watches of the lost session are gone; every one-shot watch receives a kNotWatching event (a
+// persistent watch instead reads its nodes again in the new session and reports what changed).
+// An AUTHFAILED from the server ends the session the same way (kLost, then a new session).
 //
 // Thread-safety: Client is thread-safe; every method may be called from any thread.
 
@@ -95,11 +109,13 @@ class Client {
   absl::Status WaitUntilConnected(std::chrono::milliseconds timeout);
 
   // Closes the session now, as the destructor does, but keeps the object: every later operation
-  // fails with Cancelled. Idempotent. Blocks until the close request is answered or the
-  // operation timeout passes.
+  // fails with Cancelled. Idempotent. Blocks until the loop thread has ended, which includes the
+  // C library's own wait for the server to answer the close request. Called on the event-loop
+  // thread (an inline callback) it does not wait: the loop ends after the callback returns.
   void Close();
 
-  // The current session's id (0 before the first connection), its negotiated timeout, its state.
+  // The current session's id (0 before the first connection), its negotiated timeout, its state
+  // (kSuspended before the first connection is made).
   int64_t session_id() const;
   // The current session's 16-byte password, as the server handed it out. For tools and tests
   // (e.g. forcing a server-side expiry); treat it as a secret.
@@ -108,7 +124,8 @@ class Client {
   SessionState state() const;
 
   // A snapshot of this client's metrics (zk/metrics.h): per-operation counts, errors and latency
-  // histograms, queue depths, watches, connections. Lock-free reads; any thread, any time.
+  // histograms, queue depths, watches, connections. Any thread, any time; it takes one internal
+  // lock only long enough to read the queue depth.
   ClientMetrics Metrics() const;
 
   // Calls `callback` for every future session event, on the callback executor, in order. The
@@ -169,8 +186,9 @@ class Client {
 
   // --- multi --------------------------------------------------------------------------------
   // Runs `ops` atomically: all succeed or none is applied. On failure the status is that of the
-  // failing op, its message names the op ("multi op 2 of 3 (create /a): ..."), and
-  // FailedOpIndex() returns its index.
+  // failing op, its message names the op, counting from 1 ("multi: op 2 of 3 (create /a): node
+  // already exists; no op was applied (NODEEXISTS)"), and FailedOpIndex() returns its index,
+  // counting from 0.
   void AsyncMulti(std::vector<Op> ops, Callback<MultiResult> done);
   absl::StatusOr<MultiResult> Multi(std::vector<Op> ops);
 
@@ -181,7 +199,8 @@ class Client {
   absl::Status Sync(std::string_view path);
 
   // Adds credentials to the session (and to every later session of this client).
-  // Errors: Unauthenticated (AUTHFAILED; the server then closes the session's connection).
+  // Errors: Unauthenticated (AUTHFAILED). The server then closes the connection and the session
+  // is over: subscribers see kLost, and the client opens a new session (see Sessions above).
   void AsyncAddAuth(std::string_view scheme, std::string_view credential, StatusCallback done);
   absl::Status AddAuth(std::string_view scheme, std::string_view credential);
 
@@ -204,7 +223,8 @@ class Client {
   absl::StatusOr<Watched<ChildrenResult>> GetChildrenAndWatch(std::string_view path,
                                                               WatchCallback on_event);
 
-  // Watches `path` (and with `recursive` its subtree) until the handle is destroyed.
+  // Watches `path` (and with `recursive` its subtree) until the handle is destroyed. Blocks
+  // until the first read of `path` is done (so not on an inline callback thread).
   //
   // Emulation: the C library has no addWatch, so this is built on one-shot watches that are
   // re-armed after each event and after every reconnect, followed by a read (a resync) that
@@ -215,7 +235,11 @@ class Client {
   // Events: non-recursive — kCreated/kDeleted/kDataChanged for `path`, kChildrenChanged when its
   // children change; recursive — kCreated/kDeleted/kDataChanged for `path` and every descendant
   // (never kChildrenChanged), as ZooKeeper's persistent-recursive watch does.
-  // Errors: InvalidArgument, ResourceExhausted (watch budget).
+  // It ends early, with one terminal kNotWatching event carrying the reason, when a re-arm would
+  // pass the watch budget (ResourceExhausted), when a read is refused (e.g. PermissionDenied),
+  // and when the client closes.
+  // Errors: InvalidArgument, ResourceExhausted (watch budget), PermissionDenied, and those of
+  // every operation (from the first read).
   absl::StatusOr<Watch> AddPersistentWatch(std::string_view path, PersistentWatchOptions options,
                                            WatchCallback on_event);
 
@@ -224,7 +248,7 @@ class Client {
   absl::Status EnsurePath(std::string_view path);
   // Deletes `path` and its whole subtree (children first); OK if it does not exist. Not atomic:
   // nodes created concurrently under it make it retry, up to a bound, then fail with
-  // FailedPrecondition.
+  // FailedPrecondition. InvalidArgument for "/" and the reserved "/zookeeper" subtree.
   absl::Status DeleteRecursive(std::string_view path);
 
  private:

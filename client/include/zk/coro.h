@@ -14,7 +14,7 @@
 // Threading: the coroutine resumes on the client's callback executor (the dispatcher thread by
 // default, the event-loop thread with CallbackExecution::kInline — then it must not block).
 // Lifetime: the client must outlive the await; if the client is closed meanwhile, the await
-// resumes with Cancelled. Names are zk::co::X so they cannot be mistaken for Client::AsyncX.
+// resumes with Cancelled (on a closed client, at once on the awaiting thread). Names are zk::co::X so they cannot be mistaken for Client::AsyncX.
 
 #ifndef ZK_CORO_H_
 #define ZK_CORO_H_

@@ -4,7 +4,7 @@
 // bad path fails before any I/O with an InvalidArgument that names the op, the path and the
 // problem:
 //   absl::Status s = zk::ValidatePath("create", "/a//b");
-//   // InvalidArgument: "create /a//b: empty path segment at offset 2"
+//   // InvalidArgument: "create /a//b: empty path segment at offset 3"
 
 #ifndef ZK_PATH_H_
 #define ZK_PATH_H_

@@ -12,7 +12,7 @@
 // NOCHILDRENFOREPHEMERALS → FailedPrecondition, NOAUTH → PermissionDenied, AUTHFAILED →
 // Unauthenticated, BADARGUMENTS and INVALIDACL → InvalidArgument, CONNECTIONLOSS, SESSIONMOVED
 // and NOTREADONLY → Unavailable, OPERATIONTIMEOUT → DeadlineExceeded, CLOSING → Cancelled,
-// UNIMPLEMENTED → Unimplemented, anything else → Internal.
+// UNIMPLEMENTED → Unimplemented, NOWATCHER → NotFound, anything else → Internal.
 //
 // A write that ends in Unavailable (connection loss) or DeadlineExceeded has an unknown outcome:
 // the message says so, and IsUnknownOutcome() tells it. Never retry such a write blindly.
@@ -61,7 +61,7 @@ enum class ZooError : int {
   kThrottledOp = -127,
 };
 
-// Returns ZooKeeper's name of `error` ("NONODE", "BADVERSION", ...), or "UNKNOWN(<n>)".
+// Returns ZooKeeper's name of `error` ("NONODE", "BADVERSION", ...), or "UNKNOWN".
 std::string_view ZooErrorName(ZooError error);
 
 // Returns a short human description of `error` ("node does not exist", ...).
@@ -78,7 +78,8 @@ absl::Status MakeZooStatus(ZooError error, std::string_view op, std::string_view
                            bool is_write = false, std::string_view detail = {});
 
 // Returns the ZooKeeper error carried by `status`, or nullopt if it carries none (OK statuses,
-// statuses made by zkcpp itself such as argument checks and deadlines).
+// statuses made by zkcpp itself such as argument checks). The client's own deadline and close
+// errors carry OPERATIONTIMEOUT and CLOSING, as the C library's would.
 std::optional<ZooError> ZooErrorOf(const absl::Status& status);
 
 // Predicates on the ZooKeeper code carried by a status (false for statuses without one).

@@ -128,7 +128,7 @@ namespace op {
 struct Create {
   std::string path;
   std::string data;
-  CreateMode mode = CreateMode::kPersistent;  // TTL modes are not supported inside multi
+  CreateMode mode = CreateMode::kPersistent;  // container and TTL modes are not supported here
   AclList acl = OpenAclUnsafe();
 };
 struct Delete {
@@ -192,7 +192,8 @@ struct SessionEvent {
 };
 
 enum class LogLevel { kError = 1, kWarning = 2, kInfo = 3, kDebug = 4 };
-// Receives the C library's log lines. Called on the client's event-loop thread: keep it fast.
+// Receives the C library's log lines. Called on the client's event-loop thread (and, while the
+// first connection is set up, on the thread calling Client::Connect): keep it fast.
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 
 // Where user callbacks (op completions, watch events, session events) run.

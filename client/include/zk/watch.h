@@ -6,7 +6,8 @@
 //
 // Destroying (or Cancel()ing) a handle guarantees its callback does not start afterwards and is
 // not running any more when the call returns — unless the call is made from inside that very
-// callback, which is allowed and simply stops further calls.
+// callback, which is allowed and simply stops further calls. A handle may outlive its Client
+// (the client holds it only weakly); destroying it then does nothing more.
 
 #ifndef ZK_WATCH_H_
 #define ZK_WATCH_H_

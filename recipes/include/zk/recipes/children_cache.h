@@ -79,7 +79,9 @@ class ChildrenCache {
   // Starts loading and watching (returns at once).
   // Errors: FailedPrecondition if already started; Cancelled if the client is closed.
   absl::Status Start();
-  // Waits until the initial load (the listing and every child's data) completed.
+  // Waits until the initial load (the listing and every child's data) completed. A child whose
+  // data cannot be read (e.g. no READ permission) is left out of the snapshot rather than
+  // holding the load back; it is read again after the next reconnect or change of the listing.
   // Errors: DeadlineExceeded; FailedPrecondition (not started, or on the loop thread).
   absl::Status WaitUntilLoaded(std::chrono::milliseconds timeout);
 

@@ -6,7 +6,7 @@
 // is ignored, so values never go backwards, also across reconnects and session losses (after
 // which it re-reads). Deleting the node is delivered as a value with exists == false, and a
 // re-created node as a new value. Typed access decodes the bytes with a hook of yours.
-// Publish() writes a value, with compare-and-set on the version.
+// Publish() writes a value; given the version it last read, it is a compare-and-set.
 //
 //   ZK_ASSIGN_OR_RETURN(auto config, zk::recipes::ConfigWatcher::Create(*client, "/app/limits"));
 //   zk::Subscription sub = config->AddListener([](const zk::recipes::ConfigValue& v) {

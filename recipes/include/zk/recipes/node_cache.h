@@ -68,7 +68,7 @@ class NodeCache {
  public:
   using Listener = std::function<void(const NodeData& now)>;
 
-  // Creates the cache; no I/O. Errors: InvalidArgument (bad path).
+  // Creates the cache; no I/O. Errors: InvalidArgument (bad path, negative interval).
   static absl::StatusOr<std::unique_ptr<NodeCache>> Create(Client& client, std::string_view path,
                                                            NodeCacheOptions options = {});
   ~NodeCache();
@@ -78,7 +78,9 @@ class NodeCache {
   // Starts loading and watching (returns at once).
   // Errors: FailedPrecondition if already started; Cancelled if the client is closed.
   absl::Status Start();
-  // Waits until the initial load completed, at most `timeout`.
+  // Waits until the initial load completed, at most `timeout`. A read that fails for good
+  // (e.g. no READ permission) is tried again only after the next reconnect: the load then stays
+  // incomplete and this returns DeadlineExceeded.
   // Errors: DeadlineExceeded; FailedPrecondition (not started, or on the loop thread).
   absl::Status WaitUntilLoaded(std::chrono::milliseconds timeout);
 

@@ -89,11 +89,12 @@ class EmbeddedServer {
  public:
   // Starts a server listening on 127.0.0.1.
   // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
-  // bound.
+  // bound; Internal if the OS refuses the loop's epoll or eventfd.
   static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
       EmbeddedServerOptions options = {});
 
-  // Stops the server and closes every socket.
+  // Stops the server and closes every socket. Joins the server's loop thread:
+  // never destroy the server from one of its hooks.
   ~EmbeddedServer();
 
   EmbeddedServer(const EmbeddedServer&) = delete;
