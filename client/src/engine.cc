@@ -981,6 +981,16 @@ void Engine::OnLog(const char* message) {
 // ---------------------------------------------------------------------------------------------
 // The loop
 
+void Engine::RunLocalQueue() {
+  // A task may submit more (an inline callback starting the next request): swap, never iterate
+  // the live vector.
+  while (!local_queue_.empty()) {
+    std::vector<Task> local;
+    local.swap(local_queue_);
+    for (Task& task : local) std::move(task)();
+  }
+}
+
 void Engine::RunQueuedWork() {
   std::vector<Task> batch;
   {
@@ -993,11 +1003,7 @@ void Engine::RunQueuedWork() {
   int on = 1;
   if (cork) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
   for (Task& task : batch) std::move(task)();
-  while (!local_queue_.empty()) {
-    std::vector<Task> local;
-    local.swap(local_queue_);
-    for (Task& task : local) std::move(task)();
-  }
+  RunLocalQueue();
   if (cork) {
     int off = 0;
     setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
@@ -1161,8 +1167,7 @@ void Engine::CloseOnLoop() {
     late.swap(queue_);
   }
   for (Task& task : late) std::move(task)();
-  for (Task& task : local_queue_) std::move(task)();
-  local_queue_.clear();
+  RunLocalQueue();
   FlushOutbox();
   MutexLock lock(&state_mu_);
   loop_done_ = true;

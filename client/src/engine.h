@@ -165,6 +165,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   absl::Status OpenHandle();
   void Loop();
   void RunQueuedWork();
+  void RunLocalQueue();  // runs local_queue_, including what its tasks add
   void Execute(std::unique_ptr<Request> request);
   void Send(uint64_t id);
   void Complete(Entry& entry, Reply reply);
