@@ -71,6 +71,11 @@ void Contender::Start(std::optional<absl::Time> deadline, Result on_result,
                       std::function<void(ContenderEvent, const Acquired&)> on_event) {
   on_result_ = std::move(on_result);
   on_event_ = std::move(on_event);
+  if (cancelled_before_start_) {
+    state_ = State::kLeft;
+    active_.store(false);
+    return Finish(*std::exchange(cancelled_before_start_, std::nullopt));
+  }
   active_.store(true);
   std::weak_ptr<Contender> weak = weak_from_this();
   listener_id_ = ClientAccess::AddSessionListener(client_, [weak](const SessionEvent& event) {
@@ -97,12 +102,12 @@ void Contender::Create() {
   if (stale_node_.empty()) return CreateNode(generation);
   // Our node of a lost session may outlive it on the server until its expiry: it would block
   // us behind ourselves. Remove it first.
-  DeleteNode(std::exchange(stale_node_, {}), 0,
-             [self = shared_from_this(), generation](absl::Status) {
-               if (self->generation_ == generation && self->state_ == State::kCreating) {
-                 self->CreateNode(generation);
-               }
-             });
+  DeleteUntilGone(client_, std::exchange(stale_node_, {}),
+                  [self = shared_from_this(), generation](absl::Status) {
+                    if (self->generation_ == generation && self->state_ == State::kCreating) {
+                      self->CreateNode(generation);
+                    }
+                  });
 }
 
 void Contender::CreateNode(uint64_t generation) {
@@ -131,7 +136,7 @@ void Contender::CreateNode(uint64_t generation) {
 void Contender::OnCreated(absl::StatusOr<CreateResult> created, uint64_t generation) {
   if (generation != generation_ || state_ != State::kCreating) {
     // Left (or re-queued) meanwhile: this node is not wanted.
-    if (created.ok()) DeleteNode(created->path, 0, nullptr);
+    if (created.ok()) DeleteUntilGone(client_, created->path, nullptr);
     return;
   }
   if (!created.ok()) {
@@ -301,6 +306,12 @@ void Contender::OnSession(const SessionEvent& event) {
       break;
     }
     case SessionState::kClosed:
+      // Closing ends the session and takes our node with it: a holder must hear that it no
+      // longer holds (a pending acquisition ends with Cancelled instead).
+      if (state_ == State::kThrough) {
+        held_.store(false);
+        if (on_event_) on_event_(ContenderEvent::kClosed, acquired);
+      }
       Leave(absl::CancelledError(absl::StrCat("acquire ", Av(options_.dir), ": client closed")),
             nullptr);
       break;
@@ -308,7 +319,11 @@ void Contender::OnSession(const SessionEvent& event) {
 }
 
 void Contender::CancelPending(absl::Status why) {
-  if (state_ == State::kCreating || state_ == State::kWaiting) Leave(std::move(why), nullptr);
+  if (state_ == State::kIdle) {
+    cancelled_before_start_ = std::move(why);
+  } else if (state_ == State::kCreating || state_ == State::kWaiting) {
+    Leave(std::move(why), nullptr);
+  }
 }
 
 void Contender::Leave(absl::Status why, StatusCallback done) {
@@ -327,18 +342,19 @@ void Contender::Leave(absl::Status why, StatusCallback done) {
     if (done) std::move(done)(absl::OkStatus());
     return;
   }
-  DeleteNode(std::move(node), 0, std::move(done));
+  DeleteUntilGone(client_, std::move(node), std::move(done));
 }
 
-void Contender::DeleteNode(std::string path, int attempt, StatusCallback done) {
+void DeleteUntilGone(Client& client, std::string path, StatusCallback done, int attempt) {
   ClientAccess::Delete(
-      client_, path, std::nullopt,
-      [self = shared_from_this(), path, attempt, done = std::move(done)](absl::Status s) mutable {
-        // A connection loss leaves the node's fate unknown: try again (the request waits for a
-        // connection). A lost session took the node with it.
+      client, path, std::nullopt,
+      [&client, path, attempt, done = std::move(done)](absl::Status s) mutable {
+        // A connection loss or a missed deadline leaves the node's fate unknown: try again (the
+        // request waits for a connection); a node left behind would block everyone queued
+        // after it for the session's life. A lost session took the node with it.
         constexpr int kMaxAttempts = 100;
-        if (absl::IsUnavailable(s) && attempt < kMaxAttempts) {
-          return self->DeleteNode(std::move(path), attempt + 1, std::move(done));
+        if ((absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) && attempt < kMaxAttempts) {
+          return DeleteUntilGone(client, std::move(path), std::move(done), attempt + 1);
         }
         if (IsNoNode(s) || IsSessionExpired(s) || absl::IsCancelled(s)) s = absl::OkStatus();
         if (done) std::move(done)(std::move(s));

@@ -53,6 +53,12 @@ inline std::vector<std::string> SortedParticipants(const std::vector<std::string
 // does (the fencing of locks and leaders).
 std::vector<Op> PrependExistenceCheck(std::string node, std::vector<Op> ops);
 
+// Loop thread. Deletes `path`, and sends the delete again after a connection loss or a missed
+// deadline (the node's fate is then unknown), until the node is gone or the session ends;
+// `done` (may be null) then gets OK, or the error that stopped it. For the nodes of a queue: one
+// left behind would block everyone after it for the session's life.
+void DeleteUntilGone(Client& client, std::string path, StatusCallback done, int attempt = 0);
+
 struct ContenderOptions {
   std::string dir;     // the recipe's path
   std::string marker;  // name part before the sequence, e.g. "lock-"
@@ -69,6 +75,7 @@ enum class ContenderEvent {
   kSuspended,    // connection lost while through: ownership possibly lost
   kReconnected,  // same session, node confirmed: through again
   kLost,         // the session (and the node) is gone
+  kClosed,       // the client closed while through: the node went with the session
 };
 
 struct Acquired {
@@ -98,7 +105,11 @@ class Contender : public std::enable_shared_from_this<Contender> {
   bool held() const { return held_.load(); }
   // Any thread: started and not left (acquiring or through).
   bool active() const { return active_.load(); }
-  // Loop thread: leaves only if still acquiring (a holder keeps its node).
+  // Any thread, before Start is posted: from now on active() is true, so that an owner that
+  // allows one acquisition at a time sees this one at once.
+  void MarkStarting() { active_.store(true); }
+  // Loop thread: leaves only if still acquiring (a holder keeps its node). Before Start has run
+  // (its task still queued), Start then ends at once with `why`.
   void CancelPending(absl::Status why);
   // Any thread: from now on active() is false (a Leave is on its way to the loop), so that the
   // owner may start a new contender at once; posted tasks keep the order delete → create.
@@ -126,7 +137,6 @@ class Contender : public std::enable_shared_from_this<Contender> {
   void WaitFor(const std::string& blocker, uint64_t generation);
   void BecomeThrough();
   void OnSession(const SessionEvent& event);
-  void DeleteNode(std::string path, int attempt, StatusCallback done);
   void Finish(absl::StatusOr<Acquired> result);
 
   Client& client_;
@@ -134,6 +144,7 @@ class Contender : public std::enable_shared_from_this<Contender> {
   std::atomic<bool> held_{false};
   std::atomic<bool> active_{false};
   State state_ = State::kIdle;
+  std::optional<absl::Status> cancelled_before_start_;
   uint64_t generation_ = 0;  // bumped whenever earlier continuations become stale
   std::string node_;
   int64_t czxid_ = 0;

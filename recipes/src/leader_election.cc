@@ -36,12 +36,20 @@ struct LeaderElection::State {
   zk::internal::Mutex mu;
   bool started ABSL_GUARDED_BY(mu) = false;
   bool closed ABSL_GUARDED_BY(mu) = false;
+  bool client_closed ABSL_GUARDED_BY(mu) = false;  // nothing can lead again
   bool leading ABSL_GUARDED_BY(mu) = false;
   int64_t epoch ABSL_GUARDED_BY(mu) = 0;
   std::string node ABSL_GUARDED_BY(mu);  // our node while leading
   // Replaced on Resign; only the loop thread uses the contender itself.
   std::shared_ptr<internal::Contender> contender ABSL_GUARDED_BY(mu);
   internal::ListenerSet<LeadershipEvent> listeners;
+
+  // A Cancelled result or kClosed event of the current contender (not of one replaced by
+  // Resign, nor of a closed election) means that the client closed.
+  void MarkClientClosedIfCurrent(const internal::Contender* self) {
+    MutexLock lock(&mu);
+    if (!closed && contender.get() == self) client_closed = true;
+  }
 };
 
 absl::StatusOr<std::unique_ptr<LeaderElection>> LeaderElection::Create(
@@ -105,11 +113,15 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
                                                 .marker = kMarker,
                                                 .data = state->options.participant_id,
                                                 .requeue_after_loss = true});
+  std::shared_ptr<internal::Contender> replaced;
   {
     MutexLock lock(&state->mu);
     if (state->closed) return;
-    state->contender = contender;
+    replaced = std::exchange(state->contender, contender);
   }
+  // Two Joins can be queued (Resign right after Start, or twice in a row, before the loop ran
+  // the first): the earlier contender must leave, or its node would block everyone.
+  if (replaced) replaced->Leave(absl::CancelledError("leader_election: joined again"), nullptr);
   // Records a change of leadership and tells the listeners (loop thread). It names its
   // contender by address only: the contender holds this function, so a shared_ptr would be a
   // cycle.
@@ -139,23 +151,29 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
       });
     }
   };
+  std::weak_ptr<internal::Contender> weak = contender;  // not an address: it may be reused
   contender->Start(
       std::nullopt,
-      [set_leader, state, self](absl::StatusOr<internal::Acquired> acquired) {
+      [set_leader, state, self, weak](absl::StatusOr<internal::Acquired> acquired) {
         if (acquired.ok()) return set_leader(true, acquired->czxid, "elected", acquired->path);
-        if (absl::IsCancelled(acquired.status())) return;  // closed or resigned
+        if (absl::IsCancelled(acquired.status())) {  // closed, resigned, or the client closed
+          state->MarkClientClosedIfCurrent(self);
+          return;
+        }
         // The attempt ended (e.g. our node kept vanishing, or no permission): a participant
         // must not drop out silently. Join again after a pause, unless this contender was
         // replaced or the election closed meanwhile.
-        ClientAccess::RunAfter(state->client, kRejoinDelay, [state, self] {
+        ClientAccess::RunAfter(state->client, kRejoinDelay, [state, weak] {
           {
+            std::shared_ptr<internal::Contender> failed = weak.lock();
             MutexLock lock(&state->mu);
-            if (state->closed || state->contender.get() != self) return;
+            if (state->closed || failed == nullptr || state->contender != failed) return;
           }
           Join(state);
         });
       },
-      [set_leader](internal::ContenderEvent event, const internal::Acquired& acquired) {
+      [set_leader, state, self](internal::ContenderEvent event,
+                                const internal::Acquired& acquired) {
         switch (event) {
           case internal::ContenderEvent::kAcquired:
             set_leader(true, acquired.czxid, "elected", acquired.path);
@@ -168,6 +186,10 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
             break;
           case internal::ContenderEvent::kLost:
             set_leader(false, 0, "session lost", acquired.path);
+            break;
+          case internal::ContenderEvent::kClosed:
+            set_leader(false, 0, "client closed", acquired.path);
+            state->MarkClientClosedIfCurrent(self);
             break;
         }
       });
@@ -228,10 +250,16 @@ absl::Status LeaderElection::AwaitLeadership(std::chrono::milliseconds timeout) 
   }
   State* state = state_.get();
   state_->mu.AwaitWithTimeout(
-      [state]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state->leading || state->closed; },
+      [state]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return state->leading || state->closed || state->client_closed;
+      },
       absl::FromChrono(timeout));
   if (state_->leading) return absl::OkStatus();
   if (state_->closed) return absl::CancelledError(absl::StrCat("await_leadership ", path_, ": closed"));
+  // (The flag wakes us; the state also covers a client closed while no attempt was running.)
+  if (state_->client_closed || client_.state() == SessionState::kClosed) {
+    return absl::CancelledError(absl::StrCat("await_leadership ", path_, ": client closed"));
+  }
   return absl::DeadlineExceededError(absl::StrCat("await_leadership ", path_,
                                                   ": not elected within ", timeout.count(), " ms"));
 }
@@ -308,7 +336,7 @@ LeaderSelector::LeaderSelector(std::unique_ptr<LeaderElection> election,
       shared_(std::make_shared<LeadershipContext::Shared>()) {
   subscription_ = election_->AddListener([this](const LeadershipEvent& event) {
     MutexLock lock(&shared_->mu);
-    shared_->leading = event.is_leader;
+    shared_->leading = event.is_leader && !shared_->stopping;
   });
 }
 
@@ -320,6 +348,7 @@ LeaderSelector::~LeaderSelector() {
   {
     MutexLock lock(&shared_->mu);
     shared_->leading = false;
+    shared_->stopping = true;
   }
   subscription_.Cancel();
   if (thread_.joinable()) thread_.join();
@@ -357,8 +386,11 @@ void LeaderSelector::Run() {
     context.shared_ = shared_;
     context.epoch_ = election_->epoch();
     {
+      // Not simply true: leadership may have been lost since AwaitLeadership returned (its
+      // event already applied), or the selector may be stopping.
+      const bool leading = election_->IsLeader();
       MutexLock lock(&shared_->mu);
-      shared_->leading = true;
+      shared_->leading = leading && !shared_->stopping;
     }
     take_leadership_(context);
     {

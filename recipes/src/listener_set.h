@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "zk/client.h"
 #include "zk/internal/client_access.h"
@@ -30,9 +31,16 @@ class ListenerSet {
 
   // Loop thread: queues `event` for every listener, in order with the client's other callbacks.
   void Notify(Client& client, const Event& event) {
-    zk::internal::MutexLock lock(&mu_);
-    for (const auto& [id, entry] : entries_) {
-      zk::internal::ClientAccess::DeliverToUser(client, [entry = entry, event] {
+    // Delivered outside the lock: with inline callbacks a listener runs right here, and it may
+    // add a listener or destroy the recipe (Close).
+    std::vector<Entry> entries;
+    {
+      zk::internal::MutexLock lock(&mu_);
+      entries.reserve(entries_.size());
+      for (const auto& [id, entry] : entries_) entries.push_back(entry);
+    }
+    for (Entry& entry : entries) {
+      zk::internal::ClientAccess::DeliverToUser(client, [entry = std::move(entry), event] {
         zk::internal::ClientAccess::RunListener(entry.slot, [&] { entry.listener(event); });
       });
     }

@@ -56,6 +56,24 @@ absl::StatusOr<T> WaitForResult(Client& client, std::string_view op, std::string
   return std::move(*state->result);
 }
 
+// As WaitForResult, with `step` started on the loop thread; on a closed client the result is
+// `if_closed`.
+template <typename T>
+absl::StatusOr<T> WaitForLoopResult(Client& client, std::string_view op, std::string_view path,
+                                    absl::Duration bound, absl::StatusOr<T> if_closed,
+                                    absl::AnyInvocable<void(Callback<T>) &&> step) {
+  return WaitForResult<T>(
+      client, op, path, bound,
+      [&client, &if_closed, step = std::move(step)](Callback<T> done) mutable {
+        auto shared_done = std::make_shared<Callback<T>>(std::move(done));
+        if (!ClientAccess::RunOnLoop(client, [step = std::move(step), shared_done]() mutable {
+              std::move(step)(std::move(*shared_done));
+            })) {
+          std::move(*shared_done)(std::move(if_closed));
+        }
+      });
+}
+
 }  // namespace
 
 namespace internal {
@@ -124,21 +142,17 @@ absl::Status LockGuard::Release() {
     return absl::OkStatus();
   }
   contender->MarkLeaving();
-  absl::StatusOr<std::monostate> released = WaitForResult<std::monostate>(
+  absl::StatusOr<std::monostate> released = WaitForLoopResult<std::monostate>(
       *client_, "release", node_path_, absl::Minutes(5),
-      [client = client_, contender](Callback<std::monostate> done) mutable {
-        auto shared_done = std::make_shared<Callback<std::monostate>>(std::move(done));
-        const bool posted = ClientAccess::RunOnLoop(*client, [contender, shared_done] {
-          contender->Leave(absl::OkStatus(), [shared_done](absl::Status s) {
-            if (s.ok()) {
-              std::move(*shared_done)(std::monostate{});
-            } else {
-              std::move(*shared_done)(std::move(s));
-            }
-          });
+      std::monostate{},  // a closed client has ended the session: the node went with it
+      [contender](Callback<std::monostate> done) {
+        contender->Leave(absl::OkStatus(), [done = std::move(done)](absl::Status s) mutable {
+          if (s.ok()) {
+            std::move(done)(std::monostate{});
+          } else {
+            std::move(done)(std::move(s));
+          }
         });
-        // A closed client has ended the session: the node went with it.
-        if (!posted) std::move(*shared_done)(std::monostate{});
       });
   return released.status();
 }
@@ -195,13 +209,15 @@ Lock::~Lock() {
 
 void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<LockGuard> done,
                  bool deliver_on_loop) {
-  // Delivers `result` to `done` where the caller asked for it.
-  auto finish = [this, deliver_on_loop](Callback<LockGuard> done,
-                                        absl::StatusOr<LockGuard> result) {
+  // Delivers `result` to `done` where the caller asked for it. It may run after this Lock is
+  // gone (an AsyncAcquire's Cancelled), so it holds nothing of it.
+  Client* client = &client_;
+  auto finish = [client, deliver_on_loop](Callback<LockGuard> done,
+                                          absl::StatusOr<LockGuard> result) {
     if (deliver_on_loop) {
       std::move(done)(std::move(result));
     } else {
-      ClientAccess::DeliverToUser(client_, [done = std::move(done),
+      ClientAccess::DeliverToUser(*client, [done = std::move(done),
                                             result = std::move(result)]() mutable {
         std::move(done)(std::move(result));
       });
@@ -248,40 +264,42 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
       return;
     }
     current_ = contender;
+    contender->MarkStarting();
   }
   const std::optional<absl::Time> deadline =
       try_only ? std::nullopt : std::optional<absl::Time>(absl::Now() + absl::FromChrono(timeout));
   auto shared_done = std::make_shared<Callback<LockGuard>>(std::move(done));
   std::weak_ptr<internal::ListenerSet<LockEvent>> listeners = listeners_;
-  Client* client = &client_;
-  const bool posted = ClientAccess::RunOnLoop(client_, [=, this]() mutable {
+  const bool posted = ClientAccess::RunOnLoop(client_, [=, path = path_]() mutable {
     contender->Start(
         deadline,
-        [=, this](absl::StatusOr<internal::Acquired> acquired) mutable {
+        [=](absl::StatusOr<internal::Acquired> acquired) mutable {
           // Moved, not copied: a status shared across threads is released through Abseil's
           // refcount, which Debian's uninstrumented Abseil hides from TSan.
           if (!acquired.ok()) return finish(std::move(*shared_done), std::move(acquired).status());
           if (try_only && *busy) {
             contender->Leave(absl::OkStatus(), nullptr);
             return finish(std::move(*shared_done),
-                          absl::ResourceExhaustedError(absl::StrCat("try_acquire ", path_,
+                          absl::ResourceExhaustedError(absl::StrCat("try_acquire ", path,
                                                                     ": busy")));
           }
           finish(std::move(*shared_done),
                  LockGuard(client, contender, acquired->path, acquired->czxid));
         },
-        [=, this](internal::ContenderEvent event, const internal::Acquired& acquired) {
+        [=](internal::ContenderEvent event, const internal::Acquired& acquired) {
           LockEventType type;
           switch (event) {
             case internal::ContenderEvent::kSuspended: type = LockEventType::kSuspended; break;
             case internal::ContenderEvent::kReconnected: type = LockEventType::kReconnected; break;
-            case internal::ContenderEvent::kLost: type = LockEventType::kLost; break;
+            case internal::ContenderEvent::kLost:
+            case internal::ContenderEvent::kClosed: type = LockEventType::kLost; break;
             default: return;
           }
           if (auto shared = listeners.lock()) shared->Notify(*client, {type, acquired.path});
         });
   });
   if (!posted) {
+    contender->MarkLeaving();  // never started
     std::move (*shared_done)(absl::CancelledError(absl::StrCat("acquire ", path_,
                                                                ": client is closed")));
   }
@@ -351,9 +369,18 @@ absl::StatusOr<std::unique_ptr<ReadWriteLock>> ReadWriteLock::Create(Client& cli
 
 // --- Semaphore ---------------------------------------------------------------------------------
 
+namespace {
+// Returns a lease in the background, until its node is gone (a closed client took it along).
+void ReturnLeaseInBackground(Client& client, std::string path) {
+  ClientAccess::RunOnLoop(client, [&client, path = std::move(path)]() mutable {
+    internal::DeleteUntilGone(client, std::move(path), nullptr);
+  });
+}
+}  // namespace
+
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
-    (void)Release();
+    if (!node_path_.empty()) ReturnLeaseInBackground(*client_, std::move(node_path_));
     client_ = other.client_;
     node_path_ = std::move(other.node_path_);
     other.node_path_.clear();
@@ -362,18 +389,24 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 }
 
 Lease::~Lease() {
-  if (!node_path_.empty()) client_->AsyncDelete(node_path_, std::nullopt, [](absl::Status) {});
+  if (!node_path_.empty()) ReturnLeaseInBackground(*client_, std::move(node_path_));
 }
 
 absl::Status Lease::Release() {
   if (node_path_.empty()) return absl::OkStatus();
-  const std::string path = std::exchange(node_path_, {});
+  std::string path = std::exchange(node_path_, {});
   if (ClientAccess::OnLoopThread(*client_)) {
-    client_->AsyncDelete(path, std::nullopt, [](absl::Status) {});
+    ReturnLeaseInBackground(*client_, std::move(path));
     return absl::OkStatus();
   }
   absl::Status deleted = client_->Delete(path);
-  return IsNoNode(deleted) ? absl::OkStatus() : deleted;
+  if (IsNoNode(deleted) || absl::IsCancelled(deleted)) return absl::OkStatus();
+  // Not known to be gone: keep trying in the background, or the lease stays taken for the
+  // session's life.
+  if (absl::IsUnavailable(deleted) || absl::IsDeadlineExceeded(deleted)) {
+    ReturnLeaseInBackground(*client_, std::move(path));
+  }
+  return deleted;
 }
 
 absl::StatusOr<std::unique_ptr<Semaphore>> Semaphore::Create(Client& client, std::string_view path,
@@ -384,9 +417,7 @@ absl::StatusOr<std::unique_ptr<Semaphore>> Semaphore::Create(Client& client, std
     return absl::InvalidArgumentError(absl::StrCat("semaphore ", Av(path), ": max_leases is ",
                                                    max_leases, "; it must be at least 1"));
   }
-  ZK_ASSIGN_OR_RETURN(std::unique_ptr<Lock> lock, Lock::Create(client, JoinPath(path, "locks")));
-  return std::unique_ptr<Semaphore>(
-      new Semaphore(client, std::string(path), max_leases, std::move(lock)));
+  return std::unique_ptr<Semaphore>(new Semaphore(client, std::string(path), max_leases));
 }
 
 absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
@@ -400,8 +431,10 @@ absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
     return std::max(absl::ToChronoMilliseconds(deadline - absl::Now()),
                     std::chrono::milliseconds(1));
   };
-  // The mutex orders the waiters: only its holder looks at (and watches) the leases.
-  ZK_ASSIGN_OR_RETURN(LockGuard turn, lock_->Acquire(remaining()));
+  // The mutex orders the waiters: only its holder looks at (and watches) the leases. One Lock
+  // per call, as a Lock is not reentrant: threads sharing this Semaphore queue like processes.
+  ZK_ASSIGN_OR_RETURN(std::unique_ptr<Lock> mutex, Lock::Create(client_, JoinPath(path_, "locks")));
+  ZK_ASSIGN_OR_RETURN(LockGuard turn, mutex->Acquire(remaining()));
   const std::string leases = JoinPath(path_, "leases");
   ZK_ASSIGN_OR_RETURN(CreateResult created,
                       client_.Create(JoinPath(leases, "lease-"), "",
@@ -411,8 +444,16 @@ absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
   Lease lease(&client_, created.path);
   while (true) {
     auto changed = std::make_shared<zk::internal::Notification>();
-    absl::StatusOr<Watched<ChildrenResult>> children = client_.GetChildrenAndWatch(
-        leases, [changed](const WatchEvent&) { changed->NotifyFromOwner(); });
+    // The watch fires on the loop thread, not on the callback executor: this may be running on
+    // the dispatcher thread, which would then never deliver it.
+    absl::StatusOr<Watched<ChildrenResult>> children = WaitForLoopResult<Watched<ChildrenResult>>(
+        client_, "semaphore", path_, absl::FromChrono(timeout) + absl::Minutes(5),
+        absl::CancelledError(absl::StrCat("semaphore ", path_, ": client is closed")),
+        [client = &client_, leases, changed](Callback<Watched<ChildrenResult>> done) {
+          ClientAccess::GetChildrenAndWatch(
+              *client, leases, [changed](const WatchEvent&) { changed->NotifyFromOwner(); },
+              std::move(done));
+        });
     if (!children.ok()) return children.status();  // `lease` is returned on the way out
     if (static_cast<int>(children->result.children.size()) <= max_leases_) {
       (void)turn.Release();

@@ -255,7 +255,9 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
          done = std::move(done)](absl::Status s) mutable {
           // Re-registered meanwhile: the node is wanted again; leave it to the new chain.
           if (self->desired.count(path) != 0) s = absl::OkStatus();
-          else if (absl::IsUnavailable(s) && attempt < 50) {
+          else if ((absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) && attempt < 50) {
+            // The node's fate is unknown: delete again (the request waits for a connection),
+            // or a stale instance stays advertised for the session's life.
             return self->DeleteNode(path, version, attempt + 1, std::move(done));
           }
           if (IsNoNode(s) || IsSessionExpired(s)) s = absl::OkStatus();
@@ -470,8 +472,12 @@ absl::Status ServiceRegistry::Registration::Update(ServiceInstance instance) {
   }
   std::string data = ServiceInstanceToJson(instance);
   ZK_RETURN_IF_ERROR(RunAndWait(state_->client, "update", path_, timeout_,
-                                [state = state_, path = path_,
-                                 data = std::move(data)](StatusCallback done) mutable {
+                                [state = state_, path = path_, data = std::move(data),
+                                 unregistered = unregistered_](StatusCallback done) mutable {
+                                  if (unregistered->load()) {
+                                    return std::move(done)(absl::FailedPreconditionError(
+                                        absl::StrCat("update ", path, ": unregistered")));
+                                  }
                                   state->Put(path, std::move(data), std::move(done));
                                 }));
   MutexLock lock(&mu_);
@@ -484,6 +490,14 @@ absl::Status ServiceRegistry::Registration::Unregister() {
     MutexLock lock(&mu_);
     if (!registered_) return absl::OkStatus();
     registered_ = false;
+    unregistered_->store(true);
+  }
+  if (ClientAccess::OnLoopThread(state_->client)) {
+    // An inline callback cannot wait (nor can the destructor there): remove in the background.
+    state_->Remove(path_, nullptr);
+    MutexLock lock(&state_->mu);
+    state_->registered.erase(path_);
+    return absl::OkStatus();
   }
   absl::Status status = RunAndWait(
       state_->client, "unregister", path_, timeout_,

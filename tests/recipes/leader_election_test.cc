@@ -165,6 +165,62 @@ TEST_P(LeaderElectionTest, ParticipantJoinsAgainAfterAFailedAttempt) {
   EXPECT_THAT(election->CurrentLeader(), zk::testing::IsOkAndHolds("a"));
 }
 
+// Resign right after Start (and again) queues several joins before the loop has run the first:
+// only the last may stay in, or an earlier node blocks the queue with nobody leading.
+TEST_P(LeaderElectionTest, QuickResignsLeaveOneParticipant) {
+  auto client = NewClient();
+  auto election = LeaderElection::Create(*client, ElectionPath(), {.participant_id = "a"});
+  ASSERT_THAT(election.status(), IsOk());
+  ASSERT_THAT((*election)->Start(), IsOk());
+  ASSERT_THAT((*election)->Resign(), IsOk());
+  ASSERT_THAT((*election)->Resign(), IsOk());
+  ASSERT_THAT((*election)->AwaitLeadership(std::chrono::seconds(10)), IsOk());
+  EXPECT_TRUE(WaitFor([&] { return CountParticipants(**election) == 1; }, absl::Seconds(5)))
+      << "participants: " << CountParticipants(**election);
+}
+
+// Closing the client ends its session and takes our node along: the leader must stop
+// claiming leadership at once and say why, a waiting participant's AwaitLeadership ends with
+// Cancelled instead of running out its timeout, and the next in line leads.
+TEST_P(LeaderElectionTest, ClosingTheClientEndsLeadership) {
+  auto a = NewClient();
+  auto b = NewClient();
+  auto c = NewClient();
+  auto leader = Join(*a, "a");
+  ASSERT_THAT(leader->AwaitLeadership(std::chrono::seconds(5)), IsOk());
+  auto next = Join(*b, "b");
+  // Queued in this order (Join returns before the node is made).
+  ASSERT_TRUE(WaitFor([&] { return CountParticipants(*next) == 2; }, absl::Seconds(5)));
+  auto last = Join(*c, "c");
+  ASSERT_TRUE(WaitFor([&] { return CountParticipants(*next) == 3; }, absl::Seconds(5)));
+  std::mutex mu;
+  std::vector<LeadershipEvent> events;
+  Subscription sub = leader->AddListener([&](const LeadershipEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(e);
+  });
+  a->Close();
+  EXPECT_FALSE(leader->IsLeader());
+  EXPECT_EQ(leader->epoch(), 0);
+  EXPECT_THAT(leader->Guard({}).status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(leader->AwaitLeadership(std::chrono::seconds(30)),
+              StatusIs(absl::StatusCode::kCancelled, "client closed"));
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !events.empty();
+  }, absl::Seconds(5)));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_FALSE(events.back().is_leader);
+    EXPECT_EQ(events.back().reason, "client closed");
+  }
+  ASSERT_THAT(next->AwaitLeadership(std::chrono::seconds(10)), IsOk());
+  c->Close();
+  EXPECT_THAT(last->AwaitLeadership(std::chrono::seconds(30)),
+              StatusIs(absl::StatusCode::kCancelled, "client closed"));
+  EXPECT_FALSE(last->IsLeader());
+}
+
 TEST_P(LeaderElectionTest, FailFastCallsTheFatalHook) {
   auto a = NewClient(std::chrono::milliseconds(2000));
   std::atomic<int> fatal{0};

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "fencing_checker.h"
@@ -87,6 +88,32 @@ TEST_P(LockTest, SecondContenderWaitsForReleaseAndGetsHigherToken) {
   ASSERT_THAT(guard_b.status(), IsOk());
   EXPECT_GT(guard_b->fencing_token(), guard_a->fencing_token());
   EXPECT_THAT(guard_b->Release(), IsOk());
+}
+
+// A Lock is not reentrant: a second AsyncAcquire made before the first has even started on the
+// loop is refused, not queued behind the first on a second node (where it would wait out its
+// timeout, and outlive its Lock).
+TEST_P(LockTest, SecondAsyncAcquireOfOneLockIsRefusedAtOnce) {
+  auto client = NewClient();
+  auto lock = *Lock::Create(*client, LockPath());
+  zk::internal::Notification first_done;
+  zk::internal::Notification second_done;
+  absl::StatusOr<LockGuard> first = absl::UnknownError("not yet");
+  absl::StatusOr<LockGuard> second = absl::UnknownError("not yet");
+  lock->AsyncAcquire(std::chrono::seconds(10), [&](absl::StatusOr<LockGuard> g) {
+    first = std::move(g);
+    first_done.Notify();
+  });
+  lock->AsyncAcquire(std::chrono::seconds(10), [&](absl::StatusOr<LockGuard> g) {
+    second = std::move(g);
+    second_done.Notify();
+  });
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  ASSERT_TRUE(second_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_THAT(second.status(), StatusIs(absl::StatusCode::kFailedPrecondition, "reentrant"));
+  EXPECT_EQ(LockNodes(*client), 1u);
+  EXPECT_THAT(first->Release(), IsOk());
 }
 
 // Dropping a guard releases in the background; the same Lock can be acquired again at once.
@@ -445,6 +472,75 @@ TEST_P(LockTest, SemaphoreGrantsAtMostMaxLeases) {
               StatusIs(absl::StatusCode::kInvalidArgument, "max_leases"));
   EXPECT_THAT(sem_a->Acquire(std::chrono::milliseconds(0)).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Threads sharing one Semaphore object queue for leases as processes do: a second Acquire while
+// the first is still waiting must wait too, not fail.
+TEST_P(LockTest, ThreadsShareOneSemaphore) {
+  auto client = NewClient();
+  const std::string path = JoinPath(Root(), "semaphore");
+  auto semaphore = *Semaphore::Create(*client, path, 1);
+  auto first = semaphore->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(first.status(), IsOk());
+  absl::StatusOr<Lease> second = absl::UnknownError("not run");
+  absl::StatusOr<Lease> third = absl::UnknownError("not run");
+  std::thread second_waiter([&] { second = semaphore->Acquire(std::chrono::seconds(20)); });
+  std::thread third_waiter;
+  // However the test ends, the waiters get their leases (or time out) before the threads go.
+  auto join_waiters = absl::MakeCleanup([&] {
+    (void)first->Release();
+    if (second_waiter.joinable()) second_waiter.join();
+    if (second.ok()) (void)second->Release();
+    if (third_waiter.joinable()) third_waiter.join();
+  });
+  // The second waiter holds the semaphore's mutex once its lease node exists.
+  ASSERT_TRUE(WaitFor([&] {
+    auto leases = client->GetChildren(JoinPath(path, "leases"));
+    return leases.ok() && leases->children.size() == 2;
+  }, absl::Seconds(10)));
+  third_waiter = std::thread([&] { third = semaphore->Acquire(std::chrono::seconds(20)); });
+  // The third queues behind it on the mutex (a Lock of its own, under <path>/locks).
+  ASSERT_TRUE(WaitFor([&] {
+    auto queued = client->GetChildren(JoinPath(path, "locks"));
+    return queued.ok() && queued->children.size() == 2;
+  }, absl::Seconds(10)));
+  ASSERT_THAT(first->Release(), IsOk());
+  second_waiter.join();
+  ASSERT_THAT(second.status(), IsOk());
+  ASSERT_THAT(second->Release(), IsOk());
+  third_waiter.join();
+  ASSERT_THAT(third.status(), IsOk());
+  EXPECT_THAT(third->Release(), IsOk());
+}
+
+// Blocking calls are allowed on the dispatcher thread, Semaphore::Acquire among them: the watch
+// on the lease count must reach the waiter without that thread's help.
+TEST_P(LockTest, SemaphoreWaitsInsideADispatcherCallback) {
+  auto holder_client = NewClient();
+  auto client = NewClient();
+  const std::string path = JoinPath(Root(), "semaphore");
+  auto holder = *Semaphore::Create(*holder_client, path, 1);
+  auto semaphore = *Semaphore::Create(*client, path, 1);
+  auto held = holder->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(held.status(), IsOk());
+  absl::StatusOr<Lease> waited = absl::UnknownError("not run");
+  zk::internal::Notification done;
+  client->AsyncSync("/", [&](absl::Status) {
+    waited = semaphore->Acquire(std::chrono::seconds(20));
+    done.Notify();
+  });
+  // However the test ends, the callback is over before its captures go.
+  auto wait_for_callback = absl::MakeCleanup([&] {
+    (void)held->Release();
+    done.WaitForNotification();
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    auto leases = client->GetChildren(JoinPath(path, "leases"));
+    return leases.ok() && leases->children.size() == 2;
+  }, absl::Seconds(10)));
+  ASSERT_THAT(held->Release(), IsOk());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_THAT(waited.status(), IsOk());
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(LockTest);

@@ -14,6 +14,7 @@
 #include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/service_cache.h"
@@ -244,6 +245,32 @@ TEST_P(RegistryTest, RegisterUnregisterCyclesLeaveNoPhantom) {
   ASSERT_THAT(children.status(), IsOk());
   EXPECT_THAT(children->children, ElementsAre("keeper"));
   EXPECT_GE(added.load(), 1);
+}
+
+// Destroying a Registration where blocking is not allowed (an inline callback, on the client's
+// event-loop thread) still unregisters: the delete goes on in the background.
+TEST_P(RegistryTest, RegistrationDroppedInAnInlineCallbackIsRemoved) {
+  auto client = Client::Connect({.connect_string = connect_string(),
+                                 .session_timeout = std::chrono::milliseconds(4000),
+                                 .callback_execution = CallbackExecution::kInline});
+  ASSERT_THAT(client.status(), IsOk());
+  ASSERT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
+  auto registry = NewRegistry(**client);
+  auto registration = registry->Register(Instance("inline", "i-1"));
+  ASSERT_THAT(registration.status(), IsOk());
+  const std::string path = (*registration)->path();
+  std::unique_ptr<ServiceRegistry::Registration> dropped = *std::move(registration);
+  zk::internal::Notification done;
+  (*client)->AsyncSync("/", [&](absl::Status) {
+    dropped.reset();
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  auto reader = NewClient();
+  EXPECT_TRUE(WaitFor([&] {
+    absl::StatusOr<std::optional<Stat>> node = reader->Exists(path);
+    return node.ok() && !node->has_value();
+  }, absl::Seconds(10))) << path << " is still registered";
 }
 
 TEST_P(RegistryTest, MalformedPayloadIsSkippedWithAWarning) {

@@ -17,8 +17,10 @@
 // before any later event), and taken back after a reconnect only once our node is confirmed
 // (a node that was lowest stays lowest: sequence numbers only grow). After a session loss the
 // participant re-queues with a new node, deleting its stale node of the old session first. The
-// epoch (our node's czxid) increases from one leader to the next: use it to fence writes. With
-// fail_fast, losing leadership calls on_leadership_lost (default: abort the process).
+// epoch (our node's czxid) increases from one leader to the next: use it to fence writes. Closing
+// the Client ends leadership too (listeners hear "client closed"; AwaitLeadership then returns
+// Cancelled). With fail_fast, losing leadership calls on_leadership_lost (default: abort the
+// process).
 //
 // Thread-safety: thread-safe. Lifetime: must not outlive the Client; the destructor leaves the
 // election and no callback of it runs after the destructor returns.
@@ -56,7 +58,8 @@ struct LeaderElectionOptions {
 struct LeadershipEvent {
   bool is_leader = false;
   int64_t epoch = 0;   // our node's czxid while leading
-  std::string reason;  // "elected", "suspended", "reconnected", "session lost", "resigned"
+  std::string reason;  // "elected", "suspended", "reconnected", "session lost", "resigned",
+                       // "client closed"
 };
 
 struct Participant {
@@ -80,7 +83,8 @@ class LeaderElection {
   // Errors: FailedPrecondition if already started; Cancelled if the client is closed.
   absl::Status Start();
   // Leaves the election and joins again at the back of the queue (another participant leads
-  // next if there is one). Errors: FailedPrecondition if not started.
+  // next if there is one). Errors: FailedPrecondition if not started; Cancelled if the client is
+  // closed.
   absl::Status Resign();
 
   bool IsLeader() const;
@@ -91,7 +95,7 @@ class LeaderElection {
   absl::StatusOr<std::vector<Op>> Guard(std::vector<Op> ops) const;
   // Waits until we lead, at most `timeout` (> 0).
   // Errors: DeadlineExceeded, InvalidArgument, FailedPrecondition (not started, or on an inline
-  // callback thread), Cancelled (closed).
+  // callback thread), Cancelled (this election destroyed, or the client closed).
   absl::Status AwaitLeadership(std::chrono::milliseconds timeout);
   // Calls `listener` on the callback executor at every change of leadership.
   Subscription AddListener(std::function<void(const LeadershipEvent&)> listener);
@@ -129,6 +133,7 @@ class LeadershipContext {
   struct Shared {
     mutable zk::internal::Mutex mu;
     bool leading ABSL_GUARDED_BY(mu) = false;
+    bool stopping ABSL_GUARDED_BY(mu) = false;  // the selector is being destroyed
   };
   std::shared_ptr<Shared> shared_;
   int64_t epoch_ = 0;
@@ -144,13 +149,20 @@ struct LeaderSelectorOptions {
 class LeaderSelector {
  public:
   using TakeLeadership = std::function<void(const LeadershipContext&)>;
+  // Creates the selector; no I/O. Errors: InvalidArgument (empty take_leadership, or as
+  // LeaderElection::Create).
   static absl::StatusOr<std::unique_ptr<LeaderSelector>> Create(Client& client,
                                                                 std::string_view path,
                                                                 LeaderSelectorOptions options,
                                                                 TakeLeadership take_leadership);
   // Tells a running take_leadership that leadership ends (context.IsLeader() turns false),
-  // waits for it to return, and leaves the election.
+  // waits for it to return, and leaves the election. Joins the selector's thread: never call it
+  // from take_leadership, nor from an inline callback (take_leadership's blocking calls would
+  // wait for that very thread).
   ~LeaderSelector();
+  // Joins the election and starts the selector's thread, which calls take_leadership each time
+  // we are elected. The thread ends when auto_requeue is off and take_leadership has returned,
+  // or when the client is closed. Errors: as LeaderElection::Start.
   absl::Status Start();
   // How many times take_leadership has been called.
   int64_t leadership_count() const;

@@ -22,7 +22,8 @@
 // listeners hear kSuspended; on a reconnect to the same session with the node still present it
 // is held again (kReconnected); when the session is lost, so is the lock (kLost) for good.
 //
-// Thread-safety: Lock and LockGuard are thread-safe. Lifetime: both must not outlive the Client.
+// Thread-safety: Lock is thread-safe; a LockGuard is used by one thread at a time (as a
+// std::unique_lock is). Lifetime: both must not outlive the Client.
 
 #ifndef ZK_RECIPES_LOCK_H_
 #define ZK_RECIPES_LOCK_H_
@@ -54,7 +55,7 @@ struct LockKind;
 enum class LockEventType {
   kSuspended,    // connection lost: the lock may be lost; stop touching what it protects
   kReconnected,  // same session, node still there: held again
-  kLost,         // session lost: the lock is gone
+  kLost,         // session lost or client closed: the lock is gone
 };
 std::string_view LockEventTypeName(LockEventType type);
 
@@ -64,7 +65,7 @@ struct LockEvent {
 };
 
 // Proof of holding the lock. Move-only; destroying it releases the lock (in the background).
-// Thread-safe.
+// Thread-compatible: one thread at a time (Release must not race IsHeld or GuardedMulti).
 class LockGuard {
  public:
   LockGuard() = default;
@@ -75,10 +76,14 @@ class LockGuard {
   // Releases if still held, without waiting for the server.
   ~LockGuard();
 
-  // Deletes the lock node and waits for the reply (at most the client's operation timeout). If
-  // the connection is lost, the delete keeps being retried in the background until it succeeds
-  // or the session ends, and this returns Unavailable. OK if already released or lost.
-  // Errors: Unavailable, DeadlineExceeded; FailedPrecondition on an inline callback thread.
+  // Deletes the lock node and waits until it is gone. A delete that ends in a connection loss or
+  // a missed operation deadline (the node's fate unknown) is sent again, until the node is gone
+  // or the session ends; the wait is bounded by 5 minutes, after which the delete goes on in
+  // the background. OK if already released or lost, or the client is closed (the node went with
+  // the session). On an inline callback thread it does not wait: the release goes on in the
+  // background and it returns OK.
+  // Errors: DeadlineExceeded (the 5-minute bound), PermissionDenied and the client's other
+  // errors once retries stop (e.g. after 100 connection losses).
   absl::Status Release();
 
   // True while the lock is held: acquired, not released, and the session not suspended or lost.
@@ -118,7 +123,8 @@ class Lock {
   static absl::StatusOr<std::unique_ptr<Lock>> Create(Client& client, std::string_view path,
                                                       LockOptions options = {});
   // Ends a pending acquisition with Cancelled (its node removed). A guard already handed out
-  // stays valid. After it returns, no callback of this Lock runs.
+  // stays valid. After it returns no listener of this Lock runs; a pending AsyncAcquire's
+  // callback still runs once, with Cancelled, possibly after it returns.
   ~Lock();
 
   // Waits until the lock is held, at most `timeout` (> 0).
@@ -136,7 +142,7 @@ class Lock {
   // True while a guard from this Lock holds the lock.
   bool IsHeld() const;
   // Calls `listener` (on the callback executor) on kSuspended / kReconnected / kLost of a held
-  // lock, until the subscription is destroyed.
+  // lock (kLost also when the client closes), until the subscription is destroyed.
   Subscription AddListener(std::function<void(const LockEvent&)> listener);
 
   const std::string& path() const { return path_; }
@@ -178,7 +184,9 @@ class ReadWriteLock {
   std::unique_ptr<Lock> write_;
 };
 
-// A lease of a Semaphore. Move-only; destroying it returns the lease (in the background).
+// A lease of a Semaphore. Move-only; destroying it, or assigning over it, returns the lease in
+// the background (the delete is sent again after a connection loss, until the node is gone or
+// the session ends). Must not outlive the Client.
 class Lease {
  public:
   Lease() = default;
@@ -189,7 +197,11 @@ class Lease {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   ~Lease();
-  // Returns the lease now (deletes its node). OK if already returned.
+  // Returns the lease now: deletes its node and waits for the reply (the client's operation
+  // timeout). OK if already returned or the client is closed. On an inline callback thread it
+  // returns OK at once and the lease is returned in the background.
+  // Errors: the client's errors; after Unavailable or DeadlineExceeded the delete goes on in
+  // the background.
   absl::Status Release();
   const std::string& node_path() const { return node_path_; }
 
@@ -204,24 +216,25 @@ class Lease {
 // A counting semaphore with `max_leases` leases on `path`, in Curator's InterProcessSemaphoreV2
 // layout ("<path>/locks" holds a mutex that orders waiters, "<path>/leases" the lease nodes):
 // only the waiter holding the mutex watches the lease count, so a returned lease wakes one
-// waiter. All participants must use the same max_leases. Thread-safe.
+// waiter. All participants must use the same max_leases. Thread-safe: threads sharing one
+// Semaphore queue for leases as separate processes do. Must not outlive the Client.
 class Semaphore {
  public:
   // Errors: InvalidArgument (bad path, max_leases < 1).
   static absl::StatusOr<std::unique_ptr<Semaphore>> Create(Client& client, std::string_view path,
                                                            int max_leases);
   // Waits for a lease, at most `timeout` (> 0). Blocking; not on an inline callback thread.
-  // Errors: DeadlineExceeded, InvalidArgument, FailedPrecondition, the client's errors.
+  // Errors: DeadlineExceeded, InvalidArgument, FailedPrecondition (on an inline callback
+  // thread), the client's errors.
   absl::StatusOr<Lease> Acquire(std::chrono::milliseconds timeout);
   int max_leases() const { return max_leases_; }
 
  private:
-  Semaphore(Client& client, std::string path, int max_leases, std::unique_ptr<Lock> lock)
-      : client_(client), path_(std::move(path)), max_leases_(max_leases), lock_(std::move(lock)) {}
+  Semaphore(Client& client, std::string path, int max_leases)
+      : client_(client), path_(std::move(path)), max_leases_(max_leases) {}
   Client& client_;
   const std::string path_;
   const int max_leases_;
-  std::unique_ptr<Lock> lock_;
 };
 
 }  // namespace zk::recipes

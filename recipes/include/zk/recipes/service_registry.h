@@ -27,6 +27,7 @@
 #ifndef ZK_RECIPES_SERVICE_REGISTRY_H_
 #define ZK_RECIPES_SERVICE_REGISTRY_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -115,7 +116,8 @@ class ServiceRegistry {
 // through its unique_ptr. Thread-safe.
 class ServiceRegistry::Registration {
  public:
-  // Unregisters (deletes the node; waits for that at most the registry's timeout).
+  // Unregisters (deletes the node; waits for that at most the registry's timeout, and not at all
+  // on an inline callback thread, where the delete goes on in the background).
   ~Registration();
   Registration(const Registration&) = delete;
   Registration& operator=(const Registration&) = delete;
@@ -124,8 +126,10 @@ class ServiceRegistry::Registration {
   // returns once the node holds it. Errors: InvalidArgument, FailedPrecondition (unregistered),
   // DeadlineExceeded, the client's errors.
   absl::Status Update(ServiceInstance instance);
-  // Deletes the node now. Idempotent. Errors: DeadlineExceeded (deletion continues in the
-  // background), the client's errors.
+  // Deletes the node now (a delete that ends in a connection loss or a missed deadline is sent
+  // again), and stops restoring it. Idempotent. On an inline callback thread it returns OK at
+  // once and the deletion goes on in the background.
+  // Errors: DeadlineExceeded (deletion continues in the background), the client's errors.
   absl::Status Unregister();
 
   ServiceInstance instance() const;
@@ -142,6 +146,10 @@ class ServiceRegistry::Registration {
   mutable zk::internal::Mutex mu_;
   ServiceInstance instance_ ABSL_GUARDED_BY(mu_);
   bool registered_ ABSL_GUARDED_BY(mu_) = true;
+  // Set by Unregister before its removal is queued; an Update queued before it but run after
+  // must not register the node again.
+  const std::shared_ptr<std::atomic<bool>> unregistered_ =
+      std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace zk::recipes
