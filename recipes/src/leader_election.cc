@@ -90,6 +90,11 @@ LeaderElection::~LeaderElection() {
     if (contender) contender->Leave(absl::CancelledError("leader_election: closed"), nullptr);
   };
   ClientAccess::RunOnLoopAndWait(client_, leave);
+  // A closed client runs no task. Its session took our node along, but the contender must
+  // still go: its callbacks hold `state_`, and `state_` holds it.
+  std::shared_ptr<internal::Contender> contender;
+  MutexLock lock(&state_->mu);
+  contender = std::move(state_->contender);
 }
 
 absl::Status LeaderElection::Start() {
