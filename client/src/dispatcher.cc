@@ -1,5 +1,7 @@
 #include "dispatcher.h"
 
+#include <atomic>
+#include <thread>
 #include <utility>
 
 namespace zk::internal {
@@ -10,12 +12,17 @@ struct Dispatcher::State {
   Mutex mu;
   std::vector<Task> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
+  // Set by the thread itself and cleared when it ends: a later thread may get the same id.
+  std::atomic<std::thread::id> thread_id;
 };
 
 Dispatcher::Dispatcher(std::function<void()> after_batch) : state_(std::make_shared<State>()) {
   state_->after_batch = std::move(after_batch);
   thread_ = std::thread(&Dispatcher::Run, state_);
-  thread_id_ = thread_.get_id();
+}
+
+bool Dispatcher::OnDispatcherThread() const {
+  return std::this_thread::get_id() == state_->thread_id.load();
 }
 
 Dispatcher::~Dispatcher() { Stop(); }
@@ -46,6 +53,7 @@ void Dispatcher::Post(std::vector<Task> tasks) {
 }
 
 void Dispatcher::Run(std::shared_ptr<State> state) {
+  state->thread_id.store(std::this_thread::get_id());
   std::vector<Task> batch;
   while (true) {
     {
@@ -53,13 +61,14 @@ void Dispatcher::Run(std::shared_ptr<State> state) {
       state->mu.Await([s = state.get()]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return !s->queue.empty() || s->stopping;
       });
-      if (state->queue.empty()) return;  // stopping, and everything ran
+      if (state->queue.empty()) break;  // stopping, and everything ran
       batch.swap(state->queue);
     }
     for (Task& task : batch) std::move(task)();
     batch.clear();
     if (state->after_batch) state->after_batch();
   }
+  state->thread_id.store(std::thread::id());
 }
 
 }  // namespace zk::internal

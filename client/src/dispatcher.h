@@ -33,14 +33,13 @@ class Dispatcher {
   // Appends `tasks` (in order) to the queue; one wakeup for the whole batch.
   void Post(std::vector<Task> tasks);
 
-  bool OnDispatcherThread() const { return std::this_thread::get_id() == thread_id_; }
+  bool OnDispatcherThread() const;
 
  private:
   struct State;
   static void Run(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
   std::thread thread_;
-  std::thread::id thread_id_;  // set once in the constructor; thread_ itself is joined later
 };
 
 }  // namespace zk::internal

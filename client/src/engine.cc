@@ -265,12 +265,15 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
     });
   }
   // The loop thread keeps the engine alive until it ends (it may be detached by Shutdown).
+  // The id is set by the thread itself, before anything it runs asks, and cleared when the loop
+  // has ended: a later thread may get the same id, and must not pass for the loop.
   engine->loop_thread_ = std::thread([self = engine] {
+    self->loop_thread_id_.store(std::this_thread::get_id());
     current_engine = self.get();
     self->Loop();
     current_engine = nullptr;
+    self->loop_thread_id_.store(std::thread::id());
   });
-  engine->loop_thread_id_ = engine->loop_thread_.get_id();
   return engine;
 }
 

@@ -212,7 +212,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // Requests submitted on the dispatcher thread during a batch (touched by that thread only).
   std::vector<std::unique_ptr<Request>> deferred_;
   std::thread loop_thread_;
-  std::thread::id loop_thread_id_;
+  std::atomic<std::thread::id> loop_thread_id_;  // while the loop runs; else no thread's
 
   // Everything below is touched by the loop thread only.
   _zhandle* zh_ = nullptr;

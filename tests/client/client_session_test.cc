@@ -74,6 +74,28 @@ TEST_P(ClientSessionTest, CloseEmitsClosedAndEndsTheSession) {
   EXPECT_THAT(client().Exists(P("y")), IsOkAndHolds(Eq(std::nullopt)));
 }
 
+// After Close, an async call completes with Cancelled on the caller's thread before it returns,
+// also on threads started later. Such a thread may get the ended loop's or dispatcher's thread
+// id (glibc reuses them), and must not be taken for it: its call would be queued for a loop
+// that no longer runs, and never complete (on the old code, every run here failed so).
+TEST_P(ClientSessionTest, CallsFromThreadsStartedAfterCloseComplete) {
+  std::unique_ptr<Client> c = NewClient();
+  ASSERT_NE(c, nullptr);
+  c->Close();
+  for (int i = 0; i < 8; ++i) {
+    std::thread caller([&] {
+      bool called = false;
+      c->AsyncGet(P("x"), [&](absl::StatusOr<GetResult> r) {
+        EXPECT_THAT(r, StatusIs(absl::StatusCode::kCancelled));
+        called = true;
+      });
+      EXPECT_TRUE(called) << "thread " << i << ": the callback did not run before AsyncGet returned";
+      EXPECT_THAT(c->Get(P("x")), StatusIs(absl::StatusCode::kCancelled));
+    });
+    caller.join();
+  }
+}
+
 // Close with 1,000 async ops in flight: exactly 1,000 callbacks, each OK or Cancelled.
 TEST_P(ClientSessionTest, CloseWithThousandOpsInFlightCompletesEachOnce) {
   std::unique_ptr<Client> c = NewClient();
