@@ -246,6 +246,9 @@ void PersistentWatcher::Stop() {
   stopped_ = true;
   engine_->RemoveLoopSessionListener(listener_id_);
   nodes_.clear();
+  // The slot's cancel hook owns this watcher: without a handle (a start that failed) the two
+  // would keep each other, and the engine, alive.
+  user_slot_.reset();
 }
 
 }  // namespace zk::internal

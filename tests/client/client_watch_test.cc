@@ -528,6 +528,18 @@ TEST_P(ClientWatchTest, RecursiveWatchFinalStateOfManyNodes) {
       kWait));
 }
 
+// A persistent watch whose start fails hands out no handle: nothing of it may stay behind (its
+// cancel hook and the watcher kept each other, and the client's engine, alive: the sanitizer
+// stage's leak check catches that).
+TEST_P(ClientWatchTest, PersistentWatchPastTheBudgetFailsAndLeavesNothing) {
+  ClientOptions options = Options();
+  options.watch_budget_bytes = 4;  // shorter than any watched path
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  EXPECT_THAT(c->AddPersistentWatch(P("budget"), {}, [](const WatchEvent&) {}),
+              StatusIs(absl::StatusCode::kResourceExhausted, "watch budget"));
+}
+
 TEST_P(ClientWatchTest, DestroyedPersistentWatchStopsReporting) {
   const std::string path = P("pw-stop");
   const std::string other = P("pw-other");
