@@ -29,8 +29,9 @@ bool CallbackSlot::Run(absl::FunctionRef<void()> fn) {
   {
     MutexLock lock(&mu_);
     running_ = false;
-    // Cancelled from inside the callback: release its captures now that it has returned.
-    if (cancelled_) to_destroy = std::move(callback_);
+    // Cancelled from inside the callback: release its captures now that it has returned. (A
+    // Cancel on another thread waits for us and releases them itself, before it returns.)
+    if (cancelled_from_callback_) to_destroy = std::move(callback_);
   }
   return true;
 }
@@ -45,7 +46,9 @@ void CallbackSlot::Cancel() {
     MutexLock lock(&mu_);
     if (cancelled_) return;
     cancelled_ = true;
-    if (running_ && running_thread_ != std::this_thread::get_id()) {
+    if (running_ && running_thread_ == std::this_thread::get_id()) {
+      cancelled_from_callback_ = true;
+    } else if (running_) {
       mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !running_; });
     }
     if (!running_) to_destroy = std::move(callback_);

@@ -50,6 +50,7 @@ class CallbackSlot {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id running_thread_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_from_callback_ ABSL_GUARDED_BY(mu_) = false;
   // Touched only by the invoking thread while running_, or under mu_ when not running.
   Callback callback_;
   std::function<void()> on_cancel_ ABSL_GUARDED_BY(mu_);
