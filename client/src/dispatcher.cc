@@ -18,6 +18,7 @@ struct Dispatcher::State {
 
 Dispatcher::Dispatcher(std::function<void()> after_batch) : state_(std::make_shared<State>()) {
   state_->after_batch = std::move(after_batch);
+  MutexLock lock(&join_mu_);
   thread_ = std::thread(&Dispatcher::Run, state_);
 }
 
@@ -25,19 +26,21 @@ bool Dispatcher::OnDispatcherThread() const {
   return std::this_thread::get_id() == state_->thread_id.load();
 }
 
-Dispatcher::~Dispatcher() { Stop(); }
+Dispatcher::~Dispatcher() {
+  Stop();
+  // Destroyed from one of its own tasks: the thread ends by itself once the queue is empty.
+  MutexLock lock(&join_mu_);
+  if (thread_.joinable()) thread_.detach();
+}
 
 void Dispatcher::Stop() {
   {
     MutexLock lock(&state_->mu);
     state_->stopping = true;
   }
-  if (!thread_.joinable()) return;
-  if (OnDispatcherThread()) {
-    thread_.detach();
-  } else {
-    thread_.join();
-  }
+  if (OnDispatcherThread()) return;
+  MutexLock lock(&join_mu_);
+  if (thread_.joinable()) thread_.join();
 }
 
 void Dispatcher::Post(std::vector<Task> tasks) {

@@ -26,8 +26,9 @@ class Dispatcher {
   // Stop().
   ~Dispatcher();
 
-  // Runs every task already posted, then ends the thread. If called on the dispatcher thread
-  // itself, the thread is detached and ends by itself after the current task. Idempotent.
+  // Runs every task already posted, then ends the thread, and waits for that. Called on the
+  // dispatcher thread itself it cannot wait: the thread goes on with the queue, and a later
+  // Stop from another thread (or the destructor) waits. Idempotent.
   void Stop();
 
   // Appends `tasks` (in order) to the queue; one wakeup for the whole batch.
@@ -39,7 +40,8 @@ class Dispatcher {
   struct State;
   static void Run(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
-  std::thread thread_;
+  Mutex join_mu_;  // one joiner at a time
+  std::thread thread_ ABSL_GUARDED_BY(join_mu_);
 };
 
 }  // namespace zk::internal

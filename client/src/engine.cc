@@ -1100,22 +1100,27 @@ void Engine::Loop() {
 }
 
 void Engine::Shutdown() {
+  bool first;
   {
     MutexLock lock(&state_mu_);
-    if (closed_) {
-      if (OnLoopThread() || loop_done_) return;
+    first = !closed_;
+    closed_ = true;
+    if (!first) {
+      if (OnLoopThread()) return;
       state_mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return loop_done_; });
+    }
+  }
+  if (first) {
+    Post([this] { stopping_ = true; });  // flushes the dispatcher's deferred requests first
+    if (OnLoopThread()) {
+      loop_thread_.detach();  // ends by itself after this callback returns
       return;
     }
-    closed_ = true;
+    loop_thread_.join();
   }
-  Post([this] { stopping_ = true; });  // flushes the dispatcher's deferred requests first
-  if (OnLoopThread()) {
-    loop_thread_.detach();  // ends by itself after this callback returns
-    return;
-  }
-  loop_thread_.join();
-  if (dispatcher_ != nullptr) dispatcher_->Stop();  // runs what is queued (terminal events)
+  // Runs what is queued (terminal events) and waits for it, unless called on the dispatcher
+  // thread (Close from a callback): then a later call, e.g. the destructor's, waits.
+  if (dispatcher_ != nullptr) dispatcher_->Stop();
 }
 
 void Engine::CloseOnLoop() {

@@ -96,6 +96,28 @@ TEST_P(ClientSessionTest, CallsFromThreadsStartedAfterCloseComplete) {
   }
 }
 
+// Close() from a dispatcher callback cannot wait for the dispatcher (it runs on it); the
+// destructor must still wait for every callback queued behind that one, as it promises.
+TEST_P(ClientSessionTest, DestructorAfterCloseInACallbackWaitsForQueuedCallbacks) {
+  std::unique_ptr<Client> c = NewClient();
+  ASSERT_NE(c, nullptr);
+  ASSERT_THAT(c->Create(P("n"), ""), IsOk());
+  constexpr int kQueued = 100;
+  zk::internal::Notification closed;
+  std::atomic<int> after_close{0};
+  c->AsyncSync("/", [&](absl::Status) {
+    // Still out when the client closes: they complete (Cancelled), queued behind this callback.
+    for (int i = 0; i < kQueued; ++i) {
+      c->AsyncGet(P("n"), [&](absl::StatusOr<GetResult>) { ++after_close; });
+    }
+    c->Close();
+    closed.Notify();
+  });
+  ASSERT_TRUE(closed.WaitForNotificationWithTimeout(kWait));
+  c.reset();
+  EXPECT_EQ(after_close.load(), kQueued);
+}
+
 // Close with 1,000 async ops in flight: exactly 1,000 callbacks, each OK or Cancelled.
 TEST_P(ClientSessionTest, CloseWithThousandOpsInFlightCompletesEachOnce) {
   std::unique_ptr<Client> c = NewClient();
