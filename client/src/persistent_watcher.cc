@@ -97,16 +97,7 @@ void PersistentWatcher::OnExists(const std::string& path, bool silent,
   auto it = nodes_.find(path);
   if (stopped_ || it == nodes_.end()) return;  // forgotten meanwhile (its parent lost it)
   Node& node = it->second;
-  if (!r.ok()) {
-    node.refreshing = false;
-    if (IsConnectionLoss(r.status()) || IsSessionExpired(r.status()) ||
-        absl::IsDeadlineExceeded(r.status()) || absl::IsCancelled(r.status())) {
-      node.dirty = false;  // the reconnect listener resyncs
-      if (start_done_) Fail(r.status());
-      return;
-    }
-    return Fail(r.status());
-  }
+  if (!r.ok()) return OnReadFailed(node, path, r.status());
   node.data_watch = std::move(r->watch);
   if (!r->result) return Apply(path, silent, std::nullopt, {});
   auto request = std::make_unique<Request>();
@@ -129,19 +120,25 @@ void PersistentWatcher::OnExists(const std::string& path, bool silent,
   engine_->Submit(std::move(request));
 }
 
+void PersistentWatcher::OnReadFailed(Node& node, const std::string& path, absl::Status status) {
+  node.refreshing = false;
+  node.dirty = false;
+  if (start_done_) return Fail(std::move(status));  // the first read: the caller learns why
+  // A missed deadline on a live connection brings no reconnect to resync: read again now (the
+  // one-shot watch that led here is used up). After a connection or session loss the
+  // reconnect listener reads everything again. Anything else ends the watch.
+  if (absl::IsDeadlineExceeded(status)) return Refresh(path, false);
+  if (IsConnectionLoss(status) || IsSessionExpired(status) || absl::IsCancelled(status)) return;
+  Fail(std::move(status));
+}
+
 void PersistentWatcher::OnChildren(const std::string& path, bool silent, std::optional<Stat> stat,
                                    absl::StatusOr<Watched<ChildrenResult>> r) {
   auto it = nodes_.find(path);
   if (stopped_ || it == nodes_.end()) return;
   if (!r.ok()) {
     if (IsNoNode(r.status())) return Apply(path, silent, std::nullopt, {});  // deleted meanwhile
-    it->second.refreshing = false;
-    if (IsConnectionLoss(r.status()) || IsSessionExpired(r.status()) ||
-        absl::IsDeadlineExceeded(r.status()) || absl::IsCancelled(r.status())) {
-      if (start_done_) Fail(r.status());
-      return;
-    }
-    return Fail(r.status());
+    return OnReadFailed(it->second, path, r.status());
   }
   it->second.child_watch = std::move(r->watch);
   std::set<std::string> children(r->result.children.begin(), r->result.children.end());

@@ -46,6 +46,7 @@ class PersistentWatcher : public std::enable_shared_from_this<PersistentWatcher>
   void OnExists(const std::string& path, bool silent, absl::StatusOr<Watched<std::optional<Stat>>> r);
   void OnChildren(const std::string& path, bool silent, std::optional<Stat> stat,
                   absl::StatusOr<Watched<ChildrenResult>> r);
+  void OnReadFailed(Node& node, const std::string& path, absl::Status status);
   void Apply(const std::string& path, bool silent, std::optional<Stat> stat,
              std::set<std::string> children);
   void Forget(const std::string& path, bool silent);

@@ -444,6 +444,32 @@ TEST_P(HeldReplyTest, ProtectedCreateThatTimesOutLeavesNoNode) {
   EXPECT_EQ(c->session_id(), session);
 }
 
+// A persistent watch whose re-read misses the operation deadline while the connection stays up
+// gets no reconnect to resync it: it must read again by itself, or it stays silent for good.
+TEST_P(HeldReplyTest, PersistentWatchOutlivesAReadPastTheDeadline) {
+  ClientOptions options = Options();
+  options.operation_timeout = std::chrono::milliseconds(300);
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  CloseOnExit close_on_exit(c);
+  const std::string path = P("watched");
+  ASSERT_THAT(client().Create(path, "v0"), IsOk());
+  EventLog events;
+  ZK_ASSERT_OK_AND_ASSIGN(Watch watch, c->AddPersistentWatch(path, {}, events.Callback()));
+  // The change fires the watch; the re-read's reply is held past the deadline.
+  const uint64_t exists_errors = c->Metrics().of(Operation::kExists).errors;
+  server_->SetResponseDelay(std::chrono::milliseconds(1000));
+  auto set = std::make_shared<zk::internal::Notification>();  // may complete after a failure
+  client().AsyncSet(path, "v1", std::nullopt, [set](absl::StatusOr<Stat>) { set->Notify(); });
+  ASSERT_TRUE(WaitFor([&] { return c->Metrics().of(Operation::kExists).errors > exists_errors; },
+                      kWait)) << "the re-read did not time out: nothing to test";
+  server_->SetResponseDelay(std::chrono::milliseconds(0));
+  ASSERT_TRUE(set->WaitForNotificationWithTimeout(kWait));
+  ASSERT_TRUE(events.WaitForSize(1)) << "the change was never reported";
+  ASSERT_THAT(client().Set(path, "v2"), IsOk());
+  ASSERT_TRUE(events.WaitForSize(2)) << "the watch went quiet after a late read";
+}
+
 ZK_INSTANTIATE_BACKEND_TEST(HeldReplyTest);
 #endif  // ZKCPP_HAVE_EMBEDDED_SERVER
 
