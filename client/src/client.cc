@@ -887,6 +887,9 @@ void ClientAccess::DeliverToUser(Client& client, LoopTask task) {
   client.engine_->Deliver(std::move(task));
 }
 bool ClientAccess::OnLoopThread(const Client& client) { return client.engine_->OnLoopThread(); }
+bool ClientAccess::ServerContactFresh(const Client& client) {
+  return client.engine_->ServerContactFresh();
+}
 ClientAccess::LoopTimer ClientAccess::RunAfter(Client& client, std::chrono::milliseconds delay,
                                                LoopTask task) {
   const Engine::TimerKey key =

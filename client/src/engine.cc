@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -498,19 +499,19 @@ void Engine::Send(uint64_t id) {
   }
   // The call may have run completions re-entrantly (a send error makes the library fail every
   // request, this one included), so `entry` may be gone: look it up again.
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return;
-  if (rc == ZOK) {
-    it->second.sent = true;
-    return;
+  if (auto it = entries_.find(id); it != entries_.end()) {
+    if (rc == ZOK) {
+      it->second.sent = true;
+    } else if (rc == ZINVALIDSTATE && !stopping_) {
+      // The handle just became unusable (expiry not yet processed): wait for the next session.
+      parked_.push_back(id);
+    } else {
+      // Rejected synchronously: the C library will not call the completion.
+      OnCompletion(id, rc, [](Reply&) {});
+    }
   }
-  if (rc == ZINVALIDSTATE && !stopping_) {
-    // The handle just became unusable (expiry not yet processed): wait for the next session.
-    parked_.push_back(id);
-    return;
-  }
-  // Rejected synchronously: the C library will not call the completion.
-  OnCompletion(id, rc, [](Reply&) {});
+  // A send that hit a dead socket closed it without an event (see NoticeSilentDisconnect).
+  NoticeSilentDisconnect();
 }
 
 void Engine::OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>& fill) {
@@ -521,6 +522,10 @@ void Engine::OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>
   Request& r = *entry.request;
   ZooError error = static_cast<ZooError>(rc);
   if (error == ZooError::kClosing) error = closing_rc_;
+  // As a request's own result (not a multi's per-op code), RUNTIMEINCONSISTENCY means the
+  // library dropped the connection over a reply it did not expect (after a silent drop, the
+  // answers to the requests of the old connection never come): a connection loss.
+  if (error == ZooError::kRuntimeInconsistency) error = ZooError::kConnectionLoss;
   if (r.watch != WatchKind::kNone) {
     const WatchKey key{r.path, static_cast<int>(r.watch)};
     auto w = native_watches_.find(key);
@@ -693,8 +698,54 @@ void Engine::RunTimers() {
 
 void Engine::SetConnected(bool connected) {
   loop_connected_ = connected;
+  if (!connected) contact_lease_ns_.store(0);
   MutexLock lock(&state_mu_);
   connected_ = connected;
+}
+
+void Engine::RecordServerContact() { last_contact_ns_.store(absl::ToUnixNanos(absl::Now())); }
+
+bool Engine::ServerContactFresh() const {
+  const int64_t lease = contact_lease_ns_.load();
+  return lease > 0 && absl::ToUnixNanos(absl::Now()) - last_contact_ns_.load() < lease;
+}
+
+// libzookeeper 3.8 gives a connection up on some paths without any session event: a send that
+// fails (nonblocking_send, on every request) closes the socket and sets NOTCONNECTED, and the
+// reconnect attempts that follow raise nothing either, since the handle no longer counts as
+// connected. Trusting its events alone, a lock holder would be told nothing for as long as the
+// ensemble stays unreachable. So after every call into the library its state is compared with
+// ours, and a connection it dropped silently is handled as one it reported: suspended in this
+// loop turn, the loss timer started, the requests sent on it failed.
+void Engine::NoticeSilentDisconnect() {
+  if (!loop_connected_ || zh_ == nullptr || stopping_) return;
+  const int state = zoo_state(zh_);
+  if (state == ZOO_CONNECTED_STATE || state == ZOO_READONLY_STATE) return;
+  const bool unrecoverable = state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE;
+  OnLog(StrCat("ZOO_INFO@zkcpp: the C library dropped the connection of session 0x",
+               absl::Hex(loop_session_id_), " without an event (state ", state,
+               "); handling it as a connection loss")
+            .c_str());
+  OnSessionEvent(unrecoverable ? state : ZOO_CONNECTING_STATE);
+  FailSentRequests();
+}
+
+void Engine::FailSentRequests() {
+  std::vector<uint64_t> sent;
+  for (const auto& [id, entry] : entries_) {
+    if (entry.sent && !entry.answered) sent.push_back(id);
+  }
+  std::sort(sent.begin(), sent.end());  // in the order they were submitted
+  for (uint64_t id : sent) {
+    auto it = entries_.find(id);  // a completion run before may have changed the table
+    if (it == entries_.end() || it->second.answered) continue;
+    Reply reply;
+    reply.rc = ZooError::kConnectionLoss;
+    reply.detail = "connection lost after the request was sent";
+    // The library still owns the request: keep the entry until its completion runs.
+    it->second.answered = true;
+    Complete(it->second, std::move(reply));
+  }
 }
 
 void Engine::OnSessionEvent(int state) {
@@ -723,6 +774,8 @@ void Engine::OnSessionEvent(int state) {
       state_ = event.state;
     }
     SetConnected(true);
+    RecordServerContact();
+    contact_lease_ns_.store(absl::ToInt64Nanoseconds(negotiated_session_timeout() * 2 / 3));
     flush_parked_ = true;
     Emit(event);
   } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
@@ -1034,6 +1087,7 @@ void Engine::Loop() {
         CLibraryLock library;
         rc = zookeeper_interest(zh_, &fd, &interest, &tv);
       }
+      NoticeSilentDisconnect();
       const absl::Duration wait = absl::Seconds(tv.tv_sec) + absl::Microseconds(tv.tv_usec);
       if (rc != ZOK && rc != ZINVALIDSTATE) {
         // Connection attempt failed; the library moved on. Ask again soon but not in a spin.
@@ -1087,12 +1141,18 @@ void Engine::Loop() {
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) events |= ZOOKEEPER_READ;
         if (fds[1].revents & (POLLOUT | POLLERR)) events |= ZOOKEEPER_WRITE;
       }
-      // One frame per call: drain until the library reports nothing more.
-      CLibraryLock library;
-      int rc = zookeeper_process(zh_, events);
-      while (rc == ZOK && (events & ZOOKEEPER_READ) && !replace_handle_) {
-        rc = zookeeper_process(zh_, ZOOKEEPER_READ);
+      {
+        // One frame per call: drain until the library reports nothing more.
+        CLibraryLock library;
+        int rc = zookeeper_process(zh_, events);
+        while (rc == ZOK && (events & ZOOKEEPER_READ) && !replace_handle_) {
+          rc = zookeeper_process(zh_, ZOOKEEPER_READ);
+        }
       }
+      NoticeSilentDisconnect();
+      // Bytes from the server (a reply, an event, a ping's answer) on a connection that is
+      // still up: the server was alive just now.
+      if ((events & ZOOKEEPER_READ) && loop_connected_) RecordServerContact();
     }
     RunTimers();
   }

@@ -110,6 +110,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::string session_password() const;
   absl::Duration negotiated_session_timeout() const;
   SessionState state() const;
+  // Thread-safe. True while connected and the server was heard from (a reply, an event, a ping's
+  // answer) within two thirds of the negotiated session timeout: the read timeout after which
+  // the connection is given up. A holder that has not heard from the server for that long (a
+  // long process pause, a frozen network) must not be told it still holds anything, even before
+  // the loop has noticed the loss.
+  bool ServerContactFresh() const;
   bool closed() const;
   const ClientOptions& options() const { return options_; }
   absl::Duration operation_timeout() const { return operation_timeout_; }
@@ -181,6 +187,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void DeliverToSlot(const std::shared_ptr<CallbackSlot>& slot, const WatchEvent& event);
   void CloseOnLoop();
   void SetConnected(bool connected);
+  // Treats the connection as lost if the C library dropped it without telling (see .cc).
+  void NoticeSilentDisconnect();
+  // Loop thread: ends every request sent on the lost connection with a connection loss now
+  // (the library answers them later, or never; those late answers are ignored).
+  void FailSentRequests();
+  void RecordServerContact();
 
   const ClientOptions options_;
   const absl::Duration operation_timeout_;
@@ -204,6 +216,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   int64_t session_id_ ABSL_GUARDED_BY(state_mu_) = 0;
   std::string session_password_ ABSL_GUARDED_BY(state_mu_);
   absl::Duration negotiated_timeout_ ABSL_GUARDED_BY(state_mu_) = absl::ZeroDuration();
+  // When the server was last heard from (absl::ToUnixNanos), and two thirds of the negotiated
+  // timeout in nanoseconds (0 while not connected): written by the loop, read by any thread.
+  std::atomic<int64_t> last_contact_ns_{0};
+  std::atomic<int64_t> contact_lease_ns_{0};
 
   Mutex subscribers_mu_;
   std::vector<std::shared_ptr<CallbackSlot>> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);

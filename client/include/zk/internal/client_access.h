@@ -80,6 +80,10 @@ class ClientAccess {
   static void CancelTimer(Client& client, LoopTimer timer);
   // True on the client's event-loop thread.
   static bool OnLoopThread(const Client& client);
+  // Any thread: connected, and the server heard from within two thirds of the negotiated
+  // session timeout. Ownership answers (IsHeld, IsLeader) require it, so that a process
+  // resuming from a long pause is not told "held" before its loop has noticed the loss.
+  static bool ServerContactFresh(const Client& client);
   // Loop thread only: session events, synchronously on the loop, before user subscribers see
   // them. Returns an id for RemoveSessionListener.
   static uint64_t AddSessionListener(Client& client,
