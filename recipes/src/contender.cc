@@ -257,13 +257,16 @@ void Contender::OnSession(const SessionEvent& event) {
   const Acquired acquired{node_, czxid_};
   switch (event.state) {
     case SessionState::kSuspended:
+    case SessionState::kReadOnly:
+      // A read-only server is cut off from the quorum: there our session may already have
+      // expired and another holder taken over, so its answer confirms nothing. Held again only
+      // on a read-write server (kReconnected).
       if (state_ == State::kThrough && held_.exchange(false) && on_event_) {
         on_event_(ContenderEvent::kSuspended, acquired);
       }
       break;
     case SessionState::kReconnected:
     case SessionState::kConnected:
-    case SessionState::kReadOnly:
       if (state_ == State::kThrough && !event.new_session) {
         // Same session: the node should still be there; confirm before claiming it again.
         const uint64_t generation = generation_;

@@ -101,8 +101,12 @@ class Contender : public std::enable_shared_from_this<Contender> {
   // pending Start with `why`.
   void Leave(absl::Status why, StatusCallback done);
 
-  // Any thread: through, and the session not suspended.
-  bool held() const { return held_.load(); }
+  // Any thread: through, the session not suspended, and the server heard from within the
+  // read timeout (so that a process resuming from a long pause is not told "held" before the
+  // loop has noticed what happened meanwhile).
+  bool held() const {
+    return held_.load() && zk::internal::ClientAccess::ServerContactFresh(client_);
+  }
   // Any thread: started and not left (acquiring or through).
   bool active() const { return active_.load(); }
   // Any thread, before Start is posted: from now on active() is true, so that an owner that

@@ -230,8 +230,13 @@ absl::Status LeaderElection::Resign() {
 }
 
 bool LeaderElection::IsLeader() const {
-  MutexLock lock(&state_->mu);
-  return state_->leading;
+  {
+    MutexLock lock(&state_->mu);
+    if (!state_->leading) return false;
+  }
+  // A leader that has not heard from the server within the read timeout (a long pause) may
+  // have been replaced already: not the leader until the loop has caught up.
+  return ClientAccess::ServerContactFresh(client_);
 }
 
 int64_t LeaderElection::epoch() const {
@@ -308,8 +313,11 @@ absl::StatusOr<std::string> LeaderElection::CurrentLeader() {
 // --- LeaderSelector ---------------------------------------------------------------------------
 
 bool LeadershipContext::IsLeader() const {
-  MutexLock lock(&shared_->mu);
-  return shared_->leading;
+  {
+    MutexLock lock(&shared_->mu);
+    if (!shared_->leading) return false;
+  }
+  return shared_->client == nullptr || ClientAccess::ServerContactFresh(*shared_->client);
 }
 
 bool LeadershipContext::WaitWhileLeader(std::chrono::milliseconds timeout) const {
@@ -339,6 +347,7 @@ LeaderSelector::LeaderSelector(std::unique_ptr<LeaderElection> election,
       options_(std::move(options)),
       take_leadership_(std::move(take_leadership)),
       shared_(std::make_shared<LeadershipContext::Shared>()) {
+  shared_->client = &election_->client();
   subscription_ = election_->AddListener([this](const LeadershipEvent& event) {
     MutexLock lock(&shared_->mu);
     shared_->leading = event.is_leader && !shared_->stopping;

@@ -107,6 +107,8 @@ class LeaderElection {
   absl::StatusOr<std::vector<Participant>> Participants();
 
   const std::string& path() const { return path_; }
+  // The client this election runs on.
+  const Client& client() const { return client_; }
 
  private:
   struct State;
@@ -131,6 +133,7 @@ class LeadershipContext {
  private:
   friend class LeaderSelector;
   struct Shared {
+    const Client* client = nullptr;  // leadership also needs recent contact with the server
     mutable zk::internal::Mutex mu;
     bool leading ABSL_GUARDED_BY(mu) = false;
     bool stopping ABSL_GUARDED_BY(mu) = false;  // the selector is being destroyed
