@@ -1,0 +1,351 @@
+// What a lock holder or a leader is told when its connection goes, however it goes: a send into
+// a dead socket, a network partition (a frozen relay), a long pause of the client's own loop, a
+// read-only server. On every backend; the client reaches the server through a TcpRelay.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "recipe_test.h"
+#include "testing/backend_test.h"
+#include "testing/tcp_relay.h"
+#include "zk/client.h"
+#include "zk/internal/client_access.h"
+#include "zk/path.h"
+#include "zk/recipes/children_cache.h"
+#include "zk/recipes/leader_election.h"
+#include "zk/recipes/lock.h"
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+#include "zk/testing/embedded_server.h"
+#endif
+
+namespace zk::recipes {
+namespace {
+
+using zk::internal::ClientAccess;
+using zk::testing::IsOk;
+using zk::testing::TcpRelay;
+using zk::testing::WaitFor;
+
+// Collects events of one kind from listeners running on the callback executor.
+template <typename Event>
+class EventLog {
+ public:
+  void Add(Event event) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<Event> Get() const {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  // True once an event equal to `wanted` arrived (within `timeout`).
+  bool WaitFor(const Event& wanted, absl::Duration timeout) const {
+    return zk::testing::WaitFor(
+        [&] {
+          const std::vector<Event> seen = Get();
+          return std::find(seen.begin(), seen.end(), wanted) != seen.end();
+        },
+        timeout);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+};
+
+// Holds the client's event loop inside a task until Release(): the client process stands still
+// (as after SIGSTOP, or a long GC-like pause) while the rest of the world goes on.
+class LoopPause {
+ public:
+  // Returns once the loop is inside the pause. `then` runs on the loop right after release,
+  // before the loop looks at its socket again.
+  explicit LoopPause(Client& client, std::function<void()> then = nullptr) {
+    EXPECT_TRUE(ClientAccess::RunOnLoop(client, [this, then = std::move(then)] {
+      entered_.Notify();
+      release_.WaitForNotification();
+      if (then) then();
+    }));
+    entered_.WaitForNotification();
+  }
+  ~LoopPause() { Release(); }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+ private:
+  absl::Notification entered_;
+  absl::Notification release_;
+};
+
+class ConnectionLossTest : public testing::RecipeTest {
+ protected:
+  void SetUp() override {
+    RecipeTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto relay = TcpRelay::Start(connect_string());
+    ASSERT_THAT(relay.status(), IsOk());
+    relay_ = *std::move(relay);
+  }
+
+  // A client that reaches the backend through the relay only.
+  std::unique_ptr<Client> NewRelayedClient(std::chrono::milliseconds session_timeout,
+                                           bool allow_read_only = false) {
+    auto client = Client::Connect({.connect_string = relay_->connect_string(),
+                                   .session_timeout = session_timeout,
+                                   .allow_read_only = allow_read_only});
+    EXPECT_THAT(client.status(), IsOk());
+    if (!client.ok()) return nullptr;
+    EXPECT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
+    return *std::move(client);
+  }
+
+  std::string LockPath() const { return JoinPath(Root(), "lock"); }
+
+  std::unique_ptr<TcpRelay> relay_;
+};
+
+// The reproduction: the holder's process stands still right after submitting a
+// request; meanwhile its connection is reset and the server becomes unreachable. On resume the
+// request goes into the dead socket, and libzookeeper 3.8 closes it without any session event.
+// The holder must hear kSuspended at once (not after the session timeout: it is never told
+// otherwise), IsHeld() must turn false, and the local loss timer must end the lock while the
+// server stays unreachable.
+TEST_P(ConnectionLossTest, HolderIsToldWhenASendHitsADeadSocket) {
+  const auto session_timeout = std::chrono::milliseconds(3000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EventLog<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+
+  std::atomic<bool> request_done{false};
+  {
+    LoopPause pause(*client, [&] {
+      // Submitted on the loop: it is sent in this same turn, into the reset socket.
+      ClientAccess::Exists(*client, "/", [&](absl::StatusOr<std::optional<Stat>>) {
+        request_done = true;
+      });
+    });
+    relay_->ResetConnections();
+    relay_->Freeze();  // reconnect attempts reach nobody
+  }
+  EXPECT_TRUE(events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)))
+      << "the holder was not told that its connection is gone";
+  EXPECT_FALSE(guard->IsHeld());
+  EXPECT_FALSE((*lock)->IsHeld());
+  // The request sent into the dead socket is answered (a connection loss), not left hanging.
+  EXPECT_TRUE(WaitFor([&] { return request_done.load(); }, absl::Seconds(2)));
+  // No server contact is possible: only the client's own loss timer can end the session.
+  EXPECT_TRUE(events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 3)));
+  EXPECT_EQ(client->state(), SessionState::kLost);
+  relay_->Thaw();
+}
+
+// A partition (no reset, no error: nothing arrives): the client gives the connection up after
+// its read timeout, the holder hears kSuspended, and the local loss timer ends the lock after
+// the session timeout although no server could say the session expired.
+TEST_P(ConnectionLossTest, LocalLossTimerEndsTheLockWhilePartitioned) {
+  const auto session_timeout = std::chrono::milliseconds(2000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EventLog<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+  EventLog<SessionState> session;
+  Subscription session_sub =
+      client->SubscribeSessionEvents([&](const SessionEvent& e) { session.Add(e.state); });
+
+  relay_->Freeze();
+  ASSERT_TRUE(events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 4)));
+  EXPECT_EQ(events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
+                                                       LockEventType::kLost}));
+  EXPECT_EQ(session.Get(), (std::vector<SessionState>{SessionState::kSuspended,
+                                                       SessionState::kLost}));
+  EXPECT_FALSE(guard->IsHeld());
+  relay_->Thaw();
+}
+
+// A short partition: kSuspended, then kReconnected to the same session with the lock held
+// again (its node confirmed).
+TEST_P(ConnectionLossTest, LockListenersHearSuspendedThenReconnected) {
+  const auto session_timeout = std::chrono::milliseconds(6000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  const int64_t session_id = client->session_id();
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EventLog<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+
+  relay_->Freeze();
+  ASSERT_TRUE(events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)));
+  EXPECT_FALSE(guard->IsHeld());
+  relay_->Thaw();
+  ASSERT_TRUE(events.WaitFor(LockEventType::kReconnected, absl::FromChrono(session_timeout)));
+  EXPECT_EQ(events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
+                                                       LockEventType::kReconnected}));
+  EXPECT_TRUE(guard->IsHeld());
+  EXPECT_EQ(client->session_id(), session_id);
+  EXPECT_THAT(guard->Release(), IsOk());
+}
+
+// The process stands still for longer than the read timeout (two thirds of the session
+// timeout): from then on IsHeld() answers false, before the loop has run at all; once the loop
+// runs again the lock comes back on the same session.
+TEST_P(ConnectionLossTest, IsHeldIsFalseOnceTheServerWasSilentForTheReadTimeout) {
+  const auto session_timeout = std::chrono::milliseconds(6000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EventLog<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+  {
+    LoopPause pause(*client);
+    EXPECT_TRUE(guard->IsHeld());  // the server was heard from just now
+    EXPECT_TRUE(WaitFor([&] { return !guard->IsHeld(); }, absl::FromChrono(session_timeout)))
+        << "a holder whose loop stood still past the read timeout is still told \"held\"";
+    EXPECT_FALSE((*lock)->IsHeld());
+    EXPECT_TRUE(events.Get().empty());  // the loop, which emits events, has not run
+  }
+  EXPECT_TRUE(WaitFor([&] { return guard->IsHeld(); }, absl::FromChrono(session_timeout)));
+  EXPECT_THAT(guard->Release(), IsOk());
+}
+
+TEST_P(ConnectionLossTest, NotLeaderWhileSuspendedLeaderAgainOnTheSameSession) {
+  const auto session_timeout = std::chrono::milliseconds(6000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  const int64_t session_id = client->session_id();
+  auto election = LeaderElection::Create(*client, JoinPath(Root(), "election"),
+                                         {.participant_id = "a"});
+  ASSERT_THAT(election.status(), IsOk());
+  EventLog<bool> events;
+  Subscription sub =
+      (*election)->AddListener([&](const LeadershipEvent& e) { events.Add(e.is_leader); });
+  ASSERT_THAT((*election)->Start(), IsOk());
+  ASSERT_THAT((*election)->AwaitLeadership(std::chrono::seconds(5)), IsOk());
+  const int64_t epoch = (*election)->epoch();
+
+  relay_->Freeze();
+  ASSERT_TRUE(events.WaitFor(false, absl::FromChrono(session_timeout)));
+  EXPECT_FALSE((*election)->IsLeader());
+  relay_->Thaw();
+  ASSERT_THAT((*election)->AwaitLeadership(session_timeout), IsOk());
+  EXPECT_EQ(client->session_id(), session_id);
+  EXPECT_EQ((*election)->epoch(), epoch);  // the same node leads again
+  EXPECT_EQ(events.Get(), (std::vector<bool>{true, false, true}));
+}
+
+// take_leadership learns that leadership is gone while it runs (WaitWhileLeader returns false,
+// IsLeader turns false) when the connection is suspended.
+TEST_P(ConnectionLossTest, SelectorLosesLeadershipWhileTakeLeadershipRuns) {
+  const auto session_timeout = std::chrono::milliseconds(4000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  absl::Notification leading;
+  absl::Notification lost;
+  std::atomic<bool> is_leader_after{true};
+  auto selector = LeaderSelector::Create(
+      *client, JoinPath(Root(), "selector"),
+      {.election = {.participant_id = "a"}, .auto_requeue = false},
+      [&](const LeadershipContext& context) {
+        leading.Notify();
+        const bool still = context.WaitWhileLeader(std::chrono::seconds(60));
+        is_leader_after = still || context.IsLeader();
+        lost.Notify();
+      });
+  ASSERT_THAT(selector.status(), IsOk());
+  ASSERT_THAT((*selector)->Start(), IsOk());
+  ASSERT_TRUE(leading.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  relay_->Freeze();
+  EXPECT_TRUE(lost.WaitForNotificationWithTimeout(absl::FromChrono(session_timeout)))
+      << "take_leadership was not told that leadership is gone";
+  EXPECT_FALSE(is_leader_after.load());
+  relay_->Thaw();
+}
+
+// A cache serving what it knew while disconnected says how stale that is.
+TEST_P(ConnectionLossTest, CacheStalenessGrowsWhileDisconnected) {
+  const auto session_timeout = std::chrono::milliseconds(6000);
+  auto client = NewRelayedClient(session_timeout);
+  ASSERT_NE(client, nullptr);
+  ASSERT_THAT(client->Create(JoinPath(Root(), "dir"), "", {.create_parents = true}).status(),
+              IsOk());
+  auto cache = ChildrenCache::Create(*client, JoinPath(Root(), "dir"));
+  ASSERT_THAT(cache.status(), IsOk());
+  ASSERT_THAT((*cache)->Start(), IsOk());
+  ASSERT_THAT((*cache)->WaitUntilLoaded(std::chrono::seconds(5)), IsOk());
+  EXPECT_EQ((*cache)->status().Staleness(), absl::ZeroDuration());
+  relay_->Freeze();
+  ASSERT_TRUE(WaitFor([&] { return !(*cache)->status().connected; },
+                      absl::FromChrono(session_timeout)));
+  const absl::Duration first = (*cache)->status().Staleness();
+  EXPECT_GT(first, absl::ZeroDuration());
+  EXPECT_TRUE(WaitFor([&] { return (*cache)->status().Staleness() > first; }, absl::Seconds(1)));
+  relay_->Thaw();
+  EXPECT_TRUE(WaitFor([&] { return (*cache)->status().connected; },
+                      absl::FromChrono(session_timeout)));
+  EXPECT_EQ((*cache)->status().Staleness(), absl::ZeroDuration());
+}
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+// A read-only server is cut off from the quorum: its word that our lock node exists confirms
+// nothing (the quorum may have expired our session and handed the lock on). The holder stays
+// "not held" there and is held again only on a read-write server.
+TEST_P(ConnectionLossTest, ReadOnlyServerDoesNotConfirmTheLock) {
+  zk::testing::EmbeddedServer* server = zk::testing::AsEmbeddedServer(backend());
+  if (server == nullptr) {
+    GTEST_SKIP() << "needs the embedded server's read-only switch; the real server's read-only "
+                    "mode needs a quorum loss (recipes_ensemble_test)";
+  }
+  auto client = NewRelayedClient(std::chrono::milliseconds(6000), /*allow_read_only=*/true);
+  ASSERT_NE(client, nullptr);
+  auto lock = Lock::Create(*client, LockPath());
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
+  ASSERT_THAT(guard.status(), IsOk());
+  EventLog<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+
+  server->SetReadOnly(true);
+  relay_->ResetConnections();
+  ASSERT_TRUE(WaitFor([&] { return client->state() == SessionState::kReadOnly; },
+                      absl::Seconds(6)));
+  // A round trip queued behind anything the lock asked on reconnecting: whatever it would do
+  // with the answer is done by now.
+  ASSERT_THAT(client->Exists("/").status(), IsOk());
+  EXPECT_FALSE(guard->IsHeld()) << "a read-only server's answer confirmed the lock";
+  EXPECT_FALSE((*lock)->IsHeld());
+
+  server->SetReadOnly(false);
+  relay_->ResetConnections();
+  ASSERT_TRUE(events.WaitFor(LockEventType::kReconnected, absl::Seconds(6)));
+  EXPECT_TRUE(guard->IsHeld());
+  EXPECT_THAT(guard->Release(), IsOk());
+}
+#endif
+
+ZK_INSTANTIATE_BACKEND_TEST(ConnectionLossTest);
+
+}  // namespace
+}  // namespace zk::recipes
