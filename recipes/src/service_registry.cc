@@ -24,6 +24,10 @@ bool Transient(const absl::Status& s) {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
+// Curator writes its payload with Jackson's type id in it: a Map payload reads
+// {"@class":"java.util.LinkedHashMap","zone":"eu-1"}.
+constexpr char kPayloadTypeIdKey[] = "@class";
+
 // Runs `fn(done)` on the loop and waits for `done` at most `timeout`.
 // Errors: DeadlineExceeded (`fn` goes on in the background), Cancelled (client closed).
 absl::Status RunAndWait(Client& client, std::string_view op, std::string_view path,
@@ -94,6 +98,11 @@ absl::Status ValidateServiceInstance(const ServiceInstance& instance) {
     return absl::InvalidArgumentError(
         absl::StrCat(who, ": tls_port ", *instance.tls_port, " is outside 0..65535"));
   }
+  if (instance.metadata.count(kPayloadTypeIdKey) != 0) {
+    // Curator would take it for the payload's Java class.
+    return absl::InvalidArgumentError(absl::StrCat(
+        who, ": metadata key \"", kPayloadTypeIdKey, "\" is reserved (Curator's payload type id)"));
+  }
   return absl::OkStatus();
 }
 
@@ -104,9 +113,17 @@ std::string ServiceInstanceToJson(const ServiceInstance& instance) {
   json["address"] = instance.address;
   json["port"] = instance.port;
   json["sslPort"] = instance.tls_port ? nlohmann::json(*instance.tls_port) : nlohmann::json();
-  nlohmann::json payload = nlohmann::json::object();
-  for (const auto& [key, value] : instance.metadata) payload[key] = value;
-  json["payload"] = std::move(payload);
+  // No metadata: null, as Curator writes a null payload. A Curator consumer of payload class
+  // Void casts whatever it reads to Void; an empty object would read as a Map and fail it.
+  // With metadata: the plain object, without Jackson's "@class" type id (a Curator consumer of
+  // payload class Map reads an object without one as a LinkedHashMap).
+  if (instance.metadata.empty()) {
+    json["payload"] = nullptr;
+  } else {
+    nlohmann::json payload = nlohmann::json::object();
+    for (const auto& [key, value] : instance.metadata) payload[key] = value;
+    json["payload"] = std::move(payload);
+  }
   json["registrationTimeUTC"] = instance.registration_time_ms;
   json["serviceType"] = "DYNAMIC";
   json["uriSpec"] = nullptr;
@@ -161,6 +178,7 @@ absl::StatusOr<ServiceInstance> ParseServiceInstance(std::string_view text) {
       return absl::InvalidArgumentError("service instance: \"payload\" is not an object");
     }
     for (auto field = it->begin(); field != it->end(); ++field) {
+      if (field.key() == kPayloadTypeIdKey) continue;  // Jackson's type id, not metadata
       instance.metadata[field.key()] =
           field->is_string() ? field->get<std::string>()
                              : field->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -329,6 +329,10 @@ TEST_P(RegistryTest, InvalidInputIsRejectedBeforeAnyIo) {
               StatusIs(absl::StatusCode::kInvalidArgument, "service id"));
   EXPECT_THAT(registry->Register(Instance("ok", "x", 70000)).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "port 70000"));
+  ServiceInstance typed = Instance("ok", "x");
+  typed.metadata = {{"@class", "java.util.HashMap"}};
+  EXPECT_THAT(registry->Register(typed).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "\"@class\" is reserved"));
   ServiceInstance no_address = Instance("ok", "x");
   no_address.address.clear();
   EXPECT_THAT(registry->Register(no_address).status(),

@@ -6,8 +6,12 @@
 //   {"name":"billing","id":"b-1","address":"10.0.0.7","port":8080,"sslPort":8443,
 //    "payload":{"zone":"eu-1"},"registrationTimeUTC":1700000000000,"serviceType":"DYNAMIC",
 //    "enabled":true}
-// (`payload` holds the metadata as a JSON object of strings; Curator reads it with a payload
-// class such as Map<String,String>.)
+// (`payload` holds the metadata as a JSON object of strings, which a Curator consumer of payload
+// class Map reads; an instance without metadata has `"payload":null`, which every Curator
+// consumer reads, also one of payload class Void. Reading, the "@class" type id that Curator's
+// Jackson puts in a Map payload is not metadata. A Void consumer of Curator fails on any
+// instance that has metadata, Curator's own included: give metadata only to services whose
+// Curator consumers use Map.)
 //
 // Register() returns an RAII Registration: the node exists while it lives. The registry keeps
 // one desired-state map of its registrations and restores it after every reconnect: after a
@@ -51,7 +55,7 @@ struct ServiceInstance {
   std::string address;  // host name or IP; required
   int32_t port = 0;     // 0..65535
   std::optional<int32_t> tls_port;             // Curator's sslPort
-  std::map<std::string, std::string> metadata;  // Curator's payload
+  std::map<std::string, std::string> metadata;  // Curator's payload; key "@class" is reserved
   int64_t registration_time_ms = 0;  // ms since the Unix epoch; 0: set by Register()
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
 };
