@@ -865,6 +865,9 @@ ClientAccess::Listener ClientAccess::NewListener() {
   return Listener{Watch(slot), slot};
 }
 void ClientAccess::CancelListener(const std::shared_ptr<CallbackSlot>& slot) { slot->Cancel(); }
+bool ClientAccess::ListenerCancelled(const std::shared_ptr<CallbackSlot>& slot) {
+  return slot->cancelled();
+}
 bool ClientAccess::RunListener(const std::shared_ptr<CallbackSlot>& slot,
                                absl::FunctionRef<void()> fn) {
   return slot->Run(fn);

@@ -25,8 +25,16 @@ class ListenerSet {
   Subscription Add(Listener listener) {
     zk::internal::ClientAccess::Listener registration = zk::internal::ClientAccess::NewListener();
     zk::internal::MutexLock lock(&mu_);
+    PruneLocked();
     entries_.emplace(next_id_++, Entry{registration.slot, std::move(listener)});
     return std::move(registration.handle);
+  }
+
+  // The listeners whose subscription is still alive.
+  size_t size() {
+    zk::internal::MutexLock lock(&mu_);
+    PruneLocked();
+    return entries_.size();
   }
 
   // Loop thread: queues `event` for every listener, in order with the client's other callbacks.
@@ -36,6 +44,7 @@ class ListenerSet {
     std::vector<Entry> entries;
     {
       zk::internal::MutexLock lock(&mu_);
+      PruneLocked();
       entries.reserve(entries_.size());
       for (const auto& [id, entry] : entries_) entries.push_back(entry);
     }
@@ -57,6 +66,13 @@ class ListenerSet {
   }
 
  private:
+  // Forgets listeners whose subscription was cancelled or destroyed: a recipe that outlives many
+  // short-lived subscribers must not keep them all until Close.
+  void PruneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::erase_if(entries_, [](const auto& entry) {
+      return zk::internal::ClientAccess::ListenerCancelled(entry.second.slot);
+    });
+  }
   struct Entry {
     std::shared_ptr<zk::internal::CallbackSlot> slot;
     Listener listener;

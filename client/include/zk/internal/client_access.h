@@ -38,6 +38,8 @@ class ClientAccess {
   // Cancels a listener as its handle would (waits for a running call on another thread).
   static void CancelListener(const std::shared_ptr<CallbackSlot>& slot);
   static bool RunListener(const std::shared_ptr<CallbackSlot>& slot, absl::FunctionRef<void()> fn);
+  // True once the listener's handle was cancelled or destroyed: it will never run again.
+  static bool ListenerCancelled(const std::shared_ptr<CallbackSlot>& slot);
 
   // The Client::AsyncX operations, completing on the loop thread. Called on the loop thread,
   // requests go out in call order (pipelining: a read submitted after a write sees it).
