@@ -87,6 +87,9 @@ class LeaderElection {
   // closed.
   absl::Status Resign();
 
+  // True while we lead: elected, the session not suspended or lost, not on a read-only server,
+  // and the server heard from within two thirds of the session timeout (a leader whose process
+  // stood still that long may have been replaced; it is not told "leader" until it catches up).
   bool IsLeader() const;
   // The epoch of our current leadership (0 when not leading).
   int64_t epoch() const;
@@ -124,7 +127,8 @@ class LeaderElection {
 // What take_leadership gets: whether it still leads. Thread-safe.
 class LeadershipContext {
  public:
-  // True until leadership is lost (suspension, session loss) or the selector is stopping.
+  // True until leadership is lost (suspension, session loss) or the selector is stopping; false
+  // too while the server has not been heard from for two thirds of the session timeout.
   bool IsLeader() const;
   // Waits until IsLeader() turns false, at most `timeout`; returns IsLeader().
   bool WaitWhileLeader(std::chrono::milliseconds timeout) const;

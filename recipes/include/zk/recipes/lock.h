@@ -20,7 +20,12 @@
 //
 // Session: when the connection is suspended the lock is possibly lost: IsHeld() turns false and
 // listeners hear kSuspended; on a reconnect to the same session with the node still present it
-// is held again (kReconnected); when the session is lost, so is the lock (kLost) for good.
+// is held again (kReconnected); when the session is lost, so is the lock (kLost) for good. A
+// read-only server confirms nothing (it is cut off from the quorum): the lock stays suspended
+// there. IsHeld() is also false once the server has not been heard from for two thirds of the
+// negotiated session timeout (the client's read timeout), even before the client has noticed
+// anything (a long process pause): the server expires a session only after the whole timeout,
+// so a holder stops believing before anyone else can be granted the lock.
 //
 // Thread-safety: Lock is thread-safe; a LockGuard is used by one thread at a time (as a
 // std::unique_lock is). Lifetime: both must not outlive the Client.
@@ -86,7 +91,8 @@ class LockGuard {
   // errors once retries stop (e.g. after 100 connection losses).
   absl::Status Release();
 
-  // True while the lock is held: acquired, not released, and the session not suspended or lost.
+  // True while the lock is held: acquired, not released, the session not suspended or lost, and
+  // the server heard from within two thirds of the session timeout (see the overview).
   bool IsHeld() const;
   // A token that strictly increases from one holder to the next (the lock node's czxid): pass it
   // to the resources you protect so that they can reject a stale holder.
