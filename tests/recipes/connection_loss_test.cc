@@ -3,9 +3,12 @@
 // read-only server. On every backend; the client reaches the server through a TcpRelay.
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -172,6 +175,7 @@ TEST_P(ConnectionLossTest, LocalLossTimerEndsTheLockWhilePartitioned) {
 
   relay_->Freeze();
   ASSERT_TRUE(events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 4)));
+  ASSERT_TRUE(session.WaitFor(SessionState::kLost, absl::Seconds(5)));
   EXPECT_EQ(events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
                                                        LockEventType::kLost}));
   EXPECT_EQ(session.Get(), (std::vector<SessionState>{SessionState::kSuspended,
@@ -253,6 +257,8 @@ TEST_P(ConnectionLossTest, NotLeaderWhileSuspendedLeaderAgainOnTheSameSession) {
   ASSERT_THAT((*election)->AwaitLeadership(session_timeout), IsOk());
   EXPECT_EQ(client->session_id(), session_id);
   EXPECT_EQ((*election)->epoch(), epoch);  // the same node leads again
+  // Listeners run on the callback executor, after AwaitLeadership may have returned.
+  EXPECT_TRUE(WaitFor([&] { return events.Get().size() >= 3; }, absl::Seconds(5)));
   EXPECT_EQ(events.Get(), (std::vector<bool>{true, false, true}));
 }
 
@@ -306,6 +312,118 @@ TEST_P(ConnectionLossTest, CacheStalenessGrowsWhileDisconnected) {
   EXPECT_TRUE(WaitFor([&] { return (*cache)->status().connected; },
                       absl::FromChrono(session_timeout)));
   EXPECT_EQ((*cache)->status().Staleness(), absl::ZeroDuration());
+}
+
+// The safety checker: three holders, each behind its own relay, take the lock in turns. A
+// holder keeps it (up to 4 s) for as long as it is told it holds it, and logs the last moment it
+// believed so (IsHeld() true, read after the moment was taken); each acquisition logs when
+// Acquire returned. Faults hit the current holder, in turn: the reproduction (its
+// process stands still right after a submit, its connection is reset, the server becomes
+// unreachable, and the server expires the session), a plain partition past the session timeout,
+// and a loop pause shorter than the session. A belief of token A later than the acquisition of a
+// larger token B is a violation: two holders at once.
+TEST_P(ConnectionLossTest, HoldersNeverBelieveTheyHoldAtOnceUnderFaults) {
+  constexpr int kWorkers = 3;
+  const auto session_timeout = std::chrono::milliseconds(2000);
+  const absl::Duration kRunFor = absl::Seconds(10);
+  std::vector<std::unique_ptr<TcpRelay>> relays;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kWorkers; ++i) {
+    auto relay = TcpRelay::Start(connect_string());
+    ASSERT_THAT(relay.status(), IsOk());
+    auto client = Client::Connect(
+        {.connect_string = (*relay)->connect_string(), .session_timeout = session_timeout});
+    ASSERT_THAT(client.status(), IsOk());
+    ASSERT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
+    relays.push_back(*std::move(relay));
+    clients.push_back(*std::move(client));
+  }
+  absl::Mutex mu;
+  std::map<int64_t, absl::Time> last_belief;  // token → the last moment its holder believed
+  std::vector<std::pair<int64_t, absl::Time>> acquisitions;  // (token, when Acquire returned)
+  std::atomic<int> holder{-1};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < kWorkers; ++i) {
+    workers.emplace_back([&, i] {
+      auto lock = *Lock::Create(*clients[i], LockPath());
+      while (!stop.load()) {
+        auto guard = lock->Acquire(std::chrono::seconds(5));
+        if (!guard.ok()) continue;  // a fault during the wait: try again
+        const int64_t token = guard->fencing_token();
+        {
+          absl::MutexLock lock_log(&mu);
+          acquisitions.emplace_back(token, absl::Now());
+        }
+        holder = i;
+        const absl::Time hold_until = absl::Now() + absl::Seconds(4);
+        while (!stop.load() && absl::Now() < hold_until) {
+          const absl::Time at = absl::Now();
+          if (!guard->IsHeld()) break;
+          {
+            absl::MutexLock lock_log(&mu);
+            last_belief[token] = at;
+          }
+          absl::SleepFor(absl::Milliseconds(1));  // pacing of the samples, not a sync
+        }
+        int me = i;
+        holder.compare_exchange_strong(me, -1);
+        (void)guard->Release();
+      }
+    });
+  }
+  int faults = 0;
+  const absl::Time end = absl::Now() + kRunFor;
+  while (absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(200));  // pacing of the fault injector, not a sync
+    const int victim = holder.load();
+    if (victim < 0) continue;
+    switch (faults++ % 3) {
+      case 0: {  // the reproduction, then the partition lasts past the session timeout
+        {
+          LoopPause pause(*clients[victim], [&client = *clients[victim]] {
+            ClientAccess::Exists(client, "/", [](absl::StatusOr<std::optional<Stat>>) {});
+          });
+          relays[victim]->ResetConnections();
+          relays[victim]->Freeze();
+        }
+        absl::SleepFor(absl::FromChrono(session_timeout * 3 / 2));
+        relays[victim]->Thaw();
+        break;
+      }
+      case 1:  // a plain partition past the session timeout
+        relays[victim]->Freeze();
+        absl::SleepFor(absl::FromChrono(session_timeout * 3 / 2));
+        relays[victim]->Thaw();
+        break;
+      default: {  // the process stands still for half a session timeout
+        LoopPause pause(*clients[victim]);
+        absl::SleepFor(absl::FromChrono(session_timeout / 2));
+        break;
+      }
+    }
+  }
+  stop.store(true);
+  for (auto& worker : workers) worker.join();
+  absl::MutexLock lock_log(&mu);
+  int violations = 0;
+  for (const auto& [token, believed_at] : last_belief) {
+    for (const auto& [later_token, acquired_at] : acquisitions) {
+      if (later_token > token && acquired_at < believed_at) {
+        ++violations;
+        std::printf("violation: token %lld believed held %s after token %lld was acquired\n",
+                    static_cast<long long>(token),
+                    absl::FormatDuration(believed_at - acquired_at).c_str(),
+                    static_cast<long long>(later_token));
+        break;
+      }
+    }
+  }
+  std::printf("ownership checker (%s): %zu acquisitions, %d faults, %d violations\n",
+              zk::testing::BackendName(kind()).c_str(), acquisitions.size(), faults, violations);
+  EXPECT_EQ(violations, 0);
+  EXPECT_GT(acquisitions.size(), static_cast<size_t>(kWorkers));  // the run checked something
+  EXPECT_GE(faults, 3);  // each kind of fault hit a holder at least once
 }
 
 #if ZKCPP_HAVE_EMBEDDED_SERVER
