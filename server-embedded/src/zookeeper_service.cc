@@ -325,6 +325,13 @@ void ZooKeeperService::Notify(uint64_t connection, int32_t type, const std::stri
 void ZooKeeperService::CommitAndNotify() {
   for (const WatchTrigger& trigger : tree_.Commit()) {
     for (uint64_t connection : watches_.Trigger(trigger)) {
+      // As ZooKeeper since CVE-2024-23944: an event goes only to a session with READ on the
+      // node (the parent for NodeChildrenChanged), else its path would leak a name the
+      // session may not read. The standard watch is consumed either way, as in ZooKeeper.
+      auto it = connections_.find(connection);
+      if (it == connections_.end() || !CheckAcl(trigger.acls, perm::kRead, it->second.ids)) {
+        continue;
+      }
       Notify(connection, trigger.type, trigger.path);
     }
   }

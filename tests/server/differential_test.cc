@@ -41,6 +41,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -1093,6 +1094,170 @@ TEST(DifferentialNullDataTest, NullDataReadsBackAsOnZooKeeper) {
   // And it is the null ZooKeeper keeps, not an empty buffer.
   ASSERT_GE(from_real.size(), 2u);
   EXPECT_EQ(from_real[1], "/null len=-1 dataLength=0; /empty err=-101");
+}
+
+// One raw session for the scripted tests below: it logs, in wire order, the error code of each
+// of its requests and every watch event it receives, so that two servers' logs compare.
+class RawPeer {
+ public:
+  RawPeer(int port, const std::string& name) : client_(port), name_(name) {
+    if (!client_.Handshake(10000)) log_.push_back("handshake failed");
+  }
+  // Sends one request and reads until its reply; returns the reply's error code (or 1 if the
+  // connection closed, 2 on timeout). Events read meanwhile are logged before the op.
+  int32_t Call(int32_t type, const Bytes& body, const std::string& what) {
+    const int32_t xid = type == 100 ? -4 : next_xid_++;
+    client_.Request(xid, type, body);
+    while (true) {
+      std::optional<std::string> frame = client_.ReadFrame(10000);
+      if (!frame) {
+        log_.push_back(absl::StrCat(what, " -> closed"));
+        return 1;
+      }
+      Cursor cursor(*frame);
+      const int32_t reply_xid = cursor.Int();
+      cursor.Long();
+      const int32_t err = cursor.Int();
+      if (reply_xid == -1) {
+        const int32_t event_type = cursor.Int();
+        cursor.Int();
+        log_.push_back(absl::StrCat("event ", event_type, " ", cursor.Str()));
+        continue;
+      }
+      if (reply_xid != xid) continue;
+      log_.push_back(absl::StrCat(what, " -> ", err));
+      return err;
+    }
+  }
+  // A read round trip: every event the server queued for this session before it is logged.
+  void Barrier() { Call(3, Bytes().Str("/").Bool(false), "barrier"); }
+  std::string Events() const {
+    std::vector<std::string> events;
+    for (const std::string& entry : log_) {
+      if (entry.rfind("event ", 0) == 0) events.push_back(entry);
+    }
+    return absl::StrJoin(events, ", ");
+  }
+  const std::vector<std::string>& log() const { return log_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  RawClient client_;
+  std::string name_;
+  int32_t next_xid_ = 1;
+  std::vector<std::string> log_;
+};
+
+Bytes AuthBody(const std::string& scheme, const std::string& credential) {
+  Bytes body;
+  body.Int(0).Str(scheme).Str(credential);
+  return body;
+}
+
+// ACL entries as (perms, scheme, id).
+using AclList = std::vector<std::tuple<int32_t, std::string, std::string>>;
+Bytes& AppendAcl(Bytes& body, const AclList& acls) {
+  body.Int(static_cast<int32_t>(acls.size()));
+  for (const auto& [perms, scheme, id] : acls) body.Int(perms).Str(scheme).Str(id);
+  return body;
+}
+Bytes CreateBody(const std::string& path, const AclList& acls, int32_t flags = 0) {
+  Bytes body;
+  body.Str(path).Str("");
+  AppendAcl(body, acls).Int(flags);
+  return body;
+}
+
+std::unique_ptr<EmbeddedServer> StartEmbeddedLikeReal() {
+  absl::StatusOr<std::unique_ptr<EmbeddedServer>> server =
+      EmbeddedServer::Start({.super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU="});
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+// Watch events honour the node's ACL (CVE-2024-23944): a session without READ on a node gets
+// no created / changed / deleted event for it — standard, persistent and persistent-recursive
+// watches alike — while a child watch on a readable parent still fires, super sees everything,
+// READ granted by world or ip is enough, and a filtered standard watch is still consumed.
+// Every session's log (replies and events, in wire order) must match the real server's.
+TEST(DifferentialWatchAclTest, EventsReachOnlySessionsWithReadOnTheNode) {
+  absl::StatusOr<std::unique_ptr<RealZooKeeper>> real = RealZooKeeper::Start({});
+  ASSERT_THAT(real, IsOk());
+  std::unique_ptr<EmbeddedServer> embedded = StartEmbeddedLikeReal();
+  ASSERT_NE(embedded, nullptr);
+  const AclList kOpen = {{31, "world", "anyone"}};
+  const AclList kOwnerOnly = {{31, "auth", ""}};
+  const AclList kWorldRead = {{1, "world", "anyone"}, {31, "auth", ""}};
+  const AclList kIpRead = {{1, "ip", "127.0.0.1"}, {31, "auth", ""}};
+  auto run = [&](int port) {
+    std::vector<std::unique_ptr<RawPeer>> peers;
+    for (const char* name : {"owner", "super", "other", "children", "recursive", "persistent"}) {
+      peers.push_back(std::make_unique<RawPeer>(port, name));
+    }
+    RawPeer& owner = *peers[0];
+    RawPeer& super = *peers[1];
+    RawPeer& other = *peers[2];
+    RawPeer& children = *peers[3];
+    RawPeer& recursive = *peers[4];
+    RawPeer& persistent = *peers[5];
+    auto barrier = [&] {
+      for (auto& peer : peers) peer->Barrier();
+    };
+    auto set_data = [&](const std::string& path) {
+      owner.Call(5, Bytes().Str(path).Str("x").Int(-1), "setData " + path);
+      barrier();
+    };
+    owner.Call(100, AuthBody("digest", "owner:pw"), "auth owner");
+    super.Call(100, AuthBody("digest", "super:test"), "auth super");
+    owner.Call(1, CreateBody("/w", kOpen), "create /w");
+    super.Call(106, Bytes().Str("/w").Int(1), "addWatch recursive /w");
+    recursive.Call(106, Bytes().Str("/w").Int(1), "addWatch recursive /w");
+    persistent.Call(106, Bytes().Str("/w/secret").Int(0), "addWatch /w/secret");
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    children.Call(8, Bytes().Str("/w").Bool(true), "getChildren watch /w");
+    owner.Call(1, CreateBody("/w/secret", kOwnerOnly), "create /w/secret owner-only");
+    barrier();
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    other.Call(4, Bytes().Str("/w/secret").Bool(true), "getData watch /w/secret");
+    set_data("/w/secret");
+    // The filtered exists watch of `other` was consumed: opening the ACL does not revive it.
+    owner.Call(7, AppendAcl(Bytes().Str("/w/secret"), kOpen).Int(-1), "setACL open");
+    set_data("/w/secret");
+    owner.Call(7, AppendAcl(Bytes().Str("/w/secret"), kOwnerOnly).Int(-1), "setACL owner-only");
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    children.Call(8, Bytes().Str("/w").Bool(true), "getChildren watch /w");
+    owner.Call(2, Bytes().Str("/w/secret").Int(-1), "delete /w/secret");
+    barrier();
+    owner.Call(1, CreateBody("/w/worldread", kWorldRead), "create /w/worldread");
+    owner.Call(1, CreateBody("/w/ipread", kIpRead), "create /w/ipread");
+    owner.Call(1, CreateBody("/w/ipread/deep", kOwnerOnly), "create /w/ipread/deep");
+    barrier();
+    set_data("/w/worldread");
+    set_data("/w/ipread/deep");
+    std::vector<std::string> out;
+    for (auto& peer : peers) {
+      for (const std::string& entry : peer->log()) out.push_back(peer->name() + ": " + entry);
+    }
+    std::map<std::string, std::string> events;
+    for (auto& peer : peers) events[peer->name()] = peer->Events();
+    return std::make_pair(out, events);
+  };
+  const auto [from_real, real_events] = run((*real)->port());
+  const auto [from_embedded, embedded_events] = run(embedded->member_port(0));
+  EXPECT_EQ(from_real, from_embedded);
+  for (const auto& [name, events] : real_events) {
+    std::printf("[differential] watch acl, real %s: %s\n", name.c_str(), events.c_str());
+  }
+  // What the comparison stands on, spelled out for the embedded server.
+  EXPECT_EQ(embedded_events.at("other"), "");
+  EXPECT_EQ(embedded_events.at("persistent"), "event 3 /w/secret");
+  EXPECT_EQ(embedded_events.at("children"), "event 4 /w, event 4 /w");
+  EXPECT_EQ(embedded_events.at("recursive"),
+            "event 3 /w/secret, event 1 /w/worldread, event 1 /w/ipread, "
+            "event 3 /w/worldread");
+  EXPECT_EQ(embedded_events.at("super"),
+            "event 1 /w/secret, event 3 /w/secret, event 3 /w/secret, event 2 /w/secret, "
+            "event 1 /w/worldread, event 1 /w/ipread, event 1 /w/ipread/deep, "
+            "event 3 /w/worldread, event 3 /w/ipread/deep");
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8),
