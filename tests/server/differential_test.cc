@@ -1260,6 +1260,173 @@ TEST(DifferentialWatchAclTest, EventsReachOnlySessionsWithReadOnTheNode) {
             "event 3 /w/worldread, event 3 /w/ipread/deep");
 }
 
+// Runs `script` against a real ZooKeeper and a fresh embedded server (same super digest) and
+// expects the same lines from both; returns the real server's lines.
+std::vector<std::string> ExpectSameOnBothServers(
+    const std::function<std::vector<std::string>(int port)>& script) {
+  absl::StatusOr<std::unique_ptr<RealZooKeeper>> real = RealZooKeeper::Start({});
+  EXPECT_THAT(real, IsOk());
+  std::unique_ptr<EmbeddedServer> embedded = StartEmbeddedLikeReal();
+  EXPECT_NE(embedded, nullptr);
+  if (!real.ok() || embedded == nullptr) return {};
+  const std::vector<std::string> from_real = script((*real)->port());
+  const std::vector<std::string> from_embedded = script(embedded->member_port(0));
+  EXPECT_EQ(from_real, from_embedded);
+  return from_real;
+}
+
+// Paths that are not valid UTF-8 — overlong forms above all, which would otherwise name '/' or
+// 'A' in disguise — are BADARGUMENTS where ZooKeeper validates paths (create, setData), as is
+// every other sequence Java decodes to U+FFFD; valid multi-byte names still work.
+TEST(DifferentialPathTest, InvalidUtf8IsRejectedAsOnZooKeeper) {
+  const std::vector<std::string> paths = {
+      "/a\xc0\xaf" "b", "/\xc1\x81", "/\xc0\x80", "/\xe0\x80\xaf", "/\xe0\x82\xa9",
+      "/\xf0\x80\x80\xaf", "/\xed\xa0\x80", "/\xf4\x90\x80\x80", "/\xf8\x88\x80\x80\x80",
+      "/\xff", "/\x80", "/x\xc3", "/\xc3(", "/\xe2\x82", "/\xef\xbf\xbd",
+      "/\xc3\xa4h", "/\xe2\x82\xac", "/\xef\xbf\xaf"};
+  const std::vector<std::string> real = ExpectSameOnBothServers([&](int port) {
+    std::vector<std::string> out;
+    RawPeer peer(port, "p");
+    for (const std::string& path : paths) {
+      const std::string shown = absl::CHexEscape(path);
+      out.push_back(absl::StrCat(shown, " create ",
+                                 peer.Call(1, CreateBody(path, {{31, "world", "anyone"}}), "c")));
+      out.push_back(absl::StrCat(shown, " setData ",
+                                 peer.Call(5, Bytes().Str(path).Str("x").Int(-1), "s")));
+    }
+    return out;
+  });
+  std::printf("[differential] utf-8 paths: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// ACL ids are validated as Java's providers do: a digest id must split on ':' into exactly two
+// parts once trailing empty parts are dropped (String.split), an ip id is a dotted quad of
+// Integer.parseInt numbers 0..255 with an optional /bits (no spaces).
+TEST(DifferentialAclIdTest, AclIdsAreValidatedAsOnZooKeeper) {
+  const std::vector<std::pair<std::string, std::string>> ids = {
+      {"digest", "owner:"}, {"digest", "::"}, {"digest", ":"}, {"digest", ""},
+      {"digest", "a:b:"}, {"digest", "a:b::"}, {"digest", ":hash"}, {"digest", "a::b"},
+      {"digest", "a:b:c"}, {"digest", "a:b"}, {"digest", " a : b "},
+      {"ip", "127.0.0.1"}, {"ip", "127.0.0.1 "}, {"ip", " 127.0.0.1"}, {"ip", "127. 0.0.1"},
+      {"ip", "127.0.0.1/ 8"}, {"ip", "127.0.0.1/8"}, {"ip", "127.0.0.1/+8"},
+      {"ip", "+127.0.0.1"}, {"ip", "-0.0.0.0"}, {"ip", "010.0.0.1"}, {"ip", "127.0.0.1/33"},
+      {"ip", "127.0.0.1/-1"}, {"ip", "127.0.0.1/"}, {"ip", "127.0.0.1/8/9"},
+      {"ip", "1.2.3"}, {"ip", "1.2.3.4."}, {"ip", "256.0.0.1"}, {"ip", "::1"}, {"ip", ""},
+      {"ip", "99999999999.0.0.1"}, {"world", "anyone"}, {"world", "nobody"},
+      {"super", ""}, {"bogus", "x"}};
+  const std::vector<std::string> real = ExpectSameOnBothServers([&](int port) {
+    std::vector<std::string> out;
+    RawPeer peer(port, "p");
+    int n = 0;
+    for (const auto& [scheme, id] : ids) {
+      const std::string path = absl::StrCat("/acl", n++);
+      out.push_back(absl::StrCat(scheme, ":'", id, "' create ",
+                                 peer.Call(1, CreateBody(path, {{31, scheme, id}}), "c")));
+    }
+    peer.Call(1, CreateBody("/acl-set", {{31, "world", "anyone"}}), "c");
+    out.push_back(absl::StrCat("setACL digest:'owner:' ",
+                               peer.Call(7,
+                                         AppendAcl(Bytes().Str("/acl-set"),
+                                                   {{31, "digest", "owner:"}})
+                                             .Int(-1),
+                                         "a")));
+    return out;
+  });
+  std::printf("[differential] acl ids: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// Returns "scheme=user" entries of a whoAmI reply, or the error.
+std::vector<std::string> WhoAmI(int port, const std::function<void(RawClient&)>& before) {
+  RawClient client(port);
+  if (!client.Handshake(10000)) return {"handshake failed"};
+  before(client);
+  client.Request(99, 107);
+  while (true) {
+    std::optional<std::string> frame = client.ReadFrame(10000);
+    if (!frame) return {"closed"};
+    Cursor cursor(*frame);
+    if (cursor.Int() != 99) continue;
+    cursor.Long();
+    if (int32_t err = cursor.Int(); err != 0) return {absl::StrCat("err ", err)};
+    std::vector<std::string> out;
+    for (int32_t i = 0, n = cursor.Int(); i < n; ++i) {
+      std::string scheme = cursor.Str();
+      out.push_back(absl::StrCat(scheme, "=", cursor.Str()));
+    }
+    return out;
+  }
+}
+
+// Sends `count` auth packets without waiting; reads their replies.
+void Authenticate(RawClient& client, const std::string& credential, int count) {
+  for (int i = 0; i < count; ++i) client.Request(-4, 100, AuthBody("digest", credential));
+  for (int i = 0; i < count; ++i) client.ReadFrame(10000);
+}
+
+// Auth as ZooKeeper does it: the ids of a connection are a set (repeating an auth adds
+// nothing), whoAmI lists every id including ("super", ""), in ZooKeeper's order.
+TEST(DifferentialAuthTest, RepeatedAuthAndSuperShowInWhoAmIAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& what, const std::vector<std::string>& ids) {
+      out.push_back(absl::StrCat(what, ": ", absl::StrJoin(ids, ",")));
+    };
+    add("500 x u:p", WhoAmI(port, [](RawClient& c) { Authenticate(c, "u:p", 500); }));
+    add("super", WhoAmI(port, [](RawClient& c) { Authenticate(c, "super:test", 2); }));
+    add("three users", WhoAmI(port, [](RawClient& c) {
+          for (const char* user : {"a:1", "b:2", "super:test", "a:1", "c:3"}) {
+            Authenticate(c, user, 1);
+          }
+        }));
+    return out;
+  });
+  std::printf("[differential] auth ids: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// A digest auth packet whose credential is a null buffer (length -1) or empty, or without ':'.
+TEST(DifferentialAuthTest, NullAndEmptyDigestCredentialsAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    const std::vector<std::pair<std::string, Bytes>> bodies = {
+        {"null", Bytes().Int(0).Str("digest").Int(-1)},
+        {"empty", Bytes().Int(0).Str("digest").Str("")},
+        {"no colon", Bytes().Int(0).Str("digest").Str("user")},
+        {"colon only", Bytes().Int(0).Str("digest").Str(":")},
+        {"ip", Bytes().Int(0).Str("ip").Int(-1)},
+        {"unknown scheme", Bytes().Int(0).Str("x509").Str("a")}};
+    for (const auto& [name, body] : bodies) {
+      RawPeer peer(port, name);
+      const int32_t err = peer.Call(100, body, "auth");
+      const int32_t after = peer.Call(3, Bytes().Str("/").Bool(false), "exists");
+      out.push_back(absl::StrCat(name, ": auth ", err, ", then ", after == 1 ? "closed" : "open"));
+    }
+    return out;
+  });
+  std::printf("[differential] auth credentials: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// A new session (id 0) opens whatever the length of the password it sends.
+TEST(DifferentialHandshakeTest, NewSessionWithAnyPasswordLengthAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    for (size_t length : {0, 1, 15, 16, 17, 64}) {
+      RawClient client(port);
+      std::optional<std::string> response = client.Handshake(10000, 0, std::string(length, 'p'));
+      std::string result = "closed";
+      if (response) {
+        Cursor cursor(*response);
+        cursor.Int();
+        cursor.Int();
+        result = cursor.Long() != 0 ? "session" : "refused";
+        result += absl::StrCat(" passwd ", cursor.Str().size());
+      }
+      out.push_back(absl::StrCat("passwd ", length, ": ", result));
+    }
+    return out;
+  });
+  std::printf("[differential] handshake passwords: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return absl::StrCat("Seed", info.param);
