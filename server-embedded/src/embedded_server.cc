@@ -90,6 +90,8 @@ class EmbeddedServer::Impl : public ConnectionSink {
   uint64_t next_connection_ = 1;
   bool paused_ = false;
   bool stopped_ = false;
+  // Set once read-only mode is first switched on: enables `isro` (see four_letter_words).
+  bool read_only_enabled_ = false;
   int64_t delay_ms_ = 0;
 
  private:
@@ -263,7 +265,11 @@ void EmbeddedServer::Impl::Drain(uint64_t id) {
       if (std::optional<std::string> word = internal::AsFourLetterWord(first)) {
         internal::FourLetterContext context{connection.member, options_.members,
                                             members_[connection.member].port};
-        connection.out += internal::RunFourLetterWord(*word, *service_, context);
+        connection.out +=
+            internal::FourLetterWordEnabled(*word, options_.four_letter_words,
+                                            read_only_enabled_)
+                ? internal::RunFourLetterWord(*word, *service_, context)
+                : internal::FourLetterWordRefusal(*word);
         connection.got_frame = true;
         Close(id);
         Flush(id);
@@ -557,6 +563,7 @@ void EmbeddedServer::SetReadOnly(bool read_only) {
   Impl* impl = impl_.get();
   Mutate(impl->loop(), [impl, read_only] {
     impl->service_->SetReadOnly(read_only);
+    impl->read_only_enabled_ |= read_only;
     return absl::OkStatus();
   }).IgnoreError();
 }

@@ -398,6 +398,11 @@ TEST_F(RawProtocolTest, PauseQueuesRequestsUntilResume) {
 }
 
 TEST_F(RawProtocolTest, FourLetterWords) {
+  // Every word, as ZooKeeper with 4lw.commands.whitelist=*.
+  auto all = EmbeddedServer::Start({.tick_time = 100ms, .four_letter_words = {"*"}});
+  ASSERT_TRUE(all.ok()) << all.status();
+  server_ = std::move(*all);
+  port_ = server_->member_port(0);
   auto client = Session();
   EXPECT_EQ(FourLetterWord(port_, "ruok"), "imok");
   EXPECT_EQ(FourLetterWord(port_, "isro"), "rw");
@@ -415,6 +420,28 @@ TEST_F(RawProtocolTest, FourLetterWords) {
   EXPECT_NE(FourLetterWord(port_, "dump").find("SessionTracker dump:"), std::string::npos);
   server_->SetReadOnly(true);
   EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+}
+
+// As ZooKeeper's default 4lw.commands.whitelist: only `srvr` runs, plus `isro` once read-only
+// mode is on; every other word is refused with ZooKeeper's line, and a listed word runs.
+TEST_F(RawProtocolTest, FourLetterWordsOutsideTheWhitelistAreRefused) {
+  for (const char* word : {"ruok", "envi", "stat", "mntr", "conf", "cons", "dump", "wchs", "wchc",
+                           "wchp", "crst", "srst", "dirs", "isro", "hash", "gtmk"}) {
+    EXPECT_EQ(FourLetterWord(port_, word),
+              std::string(word) + " is not executed because it is not in the whitelist.\n");
+  }
+  EXPECT_NE(FourLetterWord(port_, "srvr").find("Mode: standalone\n"), std::string::npos);
+  server_->SetReadOnly(true);
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+  server_->SetReadOnly(false);
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "rw");
+
+  auto some = EmbeddedServer::Start({.four_letter_words = {"srvr", "envi"}});
+  ASSERT_TRUE(some.ok()) << some.status();
+  const int port = (*some)->member_port(0);
+  EXPECT_EQ(FourLetterWord(port, "envi").rfind("Environment:\n", 0), 0u);
+  EXPECT_EQ(FourLetterWord(port, "mntr"),
+            "mntr is not executed because it is not in the whitelist.\n");
 }
 
 // A create (and a setData) with a null data buffer (length -1, what the C client sends for a NULL
@@ -479,7 +506,7 @@ TEST_F(RawProtocolTest, NullDataReadsBackAsNull) {
 }
 
 // maxClientCnxns: past the per-IP limit a new connection is closed at accept; once one closes,
-// the next is accepted again. 0 (the default) is unlimited.
+// the next is accepted again. 0 is unlimited.
 TEST(MaxClientConnectionsTest, ClosesConnectionsPastThePerIpLimit) {
   EXPECT_FALSE(EmbeddedServer::Start({.max_client_connections = -1}).ok());
   auto server = EmbeddedServer::Start({.tick_time = 100ms, .max_client_connections = 2});
@@ -501,13 +528,30 @@ TEST(MaxClientConnectionsTest, ClosesConnectionsPastThePerIpLimit) {
     return again.Handshake(2000).has_value();
   }));
 
-  auto unlimited = EmbeddedServer::Start({.tick_time = 100ms});
+  auto unlimited = EmbeddedServer::Start({.tick_time = 100ms, .max_client_connections = 0});
   ASSERT_TRUE(unlimited.ok()) << unlimited.status();
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 70; ++i) {  // more than ZooKeeper's own default of 60
     clients.push_back(std::make_unique<RawClient>((*unlimited)->member_port(0)));
     ASSERT_TRUE(clients.back()->Handshake(2000).has_value()) << i;
   }
+}
+
+// By default the limit is ZooKeeper's maxClientCnxns default, 60 per IP: the 61st connection
+// from 127.0.0.1 is closed at accept.
+TEST(MaxClientConnectionsTest, DefaultLimitIsSixtyPerIpAsZooKeeper) {
+  auto server = EmbeddedServer::Start({.tick_time = 100ms});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 60; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port));
+    ASSERT_TRUE(clients.back()->Handshake(2000).has_value()) << i;
+  }
+  RawClient extra(port);
+  EXPECT_FALSE(extra.Handshake(2000).has_value());
+  EXPECT_TRUE(extra.WaitClosed());
+  EXPECT_EQ((*server)->ListSessions().size(), 60u);
 }
 
 }  // namespace
