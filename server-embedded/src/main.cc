@@ -26,6 +26,10 @@ ABSL_FLAG(std::vector<std::string>, four_letter_words, {"srvr"},
           "four-letter words answered, comma-separated, as ZooKeeper's 4lw.commands.whitelist "
           "(\"*\": all; isro is added once read-only mode is used)");
 
+ABSL_FLAG(int, handshake_timeout_ms, 10000,
+          "close a connection that sends no handshake for this long, as ZooKeeper's "
+          "sessionlessCnxnTimeout (0: never)");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
   absl::ParseCommandLine(argc, argv);
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
       std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));
   options.max_client_connections = absl::GetFlag(FLAGS_max_client_cnxns);
   options.four_letter_words = absl::GetFlag(FLAGS_four_letter_words);
+  options.handshake_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
   auto server = zk::testing::EmbeddedServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());

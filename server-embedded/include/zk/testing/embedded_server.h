@@ -71,6 +71,10 @@ struct EmbeddedServerOptions {
   // closes. Tests that read `stat`, `mntr`, `dump`, `envi` (kazoo's server_version()) etc. must
   // list them here.
   std::vector<std::string> four_letter_words = {"srvr"};
+  // Closes a connection that has not completed its handshake (nor sent a four-letter word)
+  // after this long without receiving a byte, as ZooKeeper does with
+  // zookeeper.nio.sessionlessCnxnTimeout (10 s); checked every tick. 0 never closes them.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 // Describes one request as the server received it (for SetRequestHook).
