@@ -565,6 +565,57 @@ TEST(MaxClientConnectionsTest, DefaultLimitIsSixtyPerIpAsZooKeeper) {
   EXPECT_EQ((*server)->ListSessions().size(), 60u);
 }
 
+// Watch events need READ on the node (CVE-2024-23944): a session watching an owner-only node
+// gets no event when the owner changes it, while super (which reads everything) does, and the
+// child watch on the world-readable parent still fires. (DifferentialWatchAclTest compares the
+// full picture with a real ZooKeeper.)
+TEST(WatchAclTest, NoEventWithoutReadOnTheNode) {
+  auto server = EmbeddedServer::Start({.super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU="});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  auto session = [&](const std::string& credential) {
+    auto client = std::make_unique<RawClient>(port);
+    EXPECT_TRUE(client->Handshake(5000).has_value());
+    if (!credential.empty()) {
+      client->Request(-4, 100, Bytes().Int(0).Str("digest").Str(credential));
+      EXPECT_TRUE(client->ReadFrame().has_value());
+    }
+    return client;
+  };
+  // Sends a request and returns the notifications read before its reply, as "type path".
+  auto call = [](RawClient& client, int32_t xid, int32_t type, const Bytes& body) {
+    std::vector<std::string> events;
+    client.Request(xid, type, body);
+    while (std::optional<std::string> frame = client.ReadFrame()) {
+      Cursor cursor(*frame);
+      Header header = ReadHeader(cursor);
+      if (header.xid == xid) return events;
+      if (header.xid == -1) {
+        const int32_t event_type = cursor.Int();
+        cursor.Int();
+        events.push_back(std::to_string(event_type) + " " + cursor.Str());
+      }
+    }
+    events.push_back("connection lost");
+    return events;
+  };
+  auto owner = session("owner:pw");
+  auto super = session("super:test");
+  auto other = session("");
+  Bytes owner_only;
+  owner_only.Str("/secret").Str("").Int(1).Int(31).Str("auth").Str("").Int(0);
+  call(*owner, 1, 1, owner_only);
+  for (RawClient* watcher : {super.get(), other.get()}) {
+    call(*watcher, 1, 3, Bytes().Str("/secret").Bool(true));  // exists: no ACL check
+    call(*watcher, 2, 8, Bytes().Str("/").Bool(true));
+  }
+  call(*owner, 2, 5, Bytes().Str("/secret").Str("x").Int(-1));
+  call(*owner, 3, 2, Bytes().Str("/secret").Int(-1));
+  const Bytes barrier = Bytes().Str("/").Bool(false);
+  EXPECT_EQ(call(*other, 3, 3, barrier), std::vector<std::string>{"4 /"});
+  EXPECT_EQ(call(*super, 3, 3, barrier), (std::vector<std::string>{"3 /secret", "4 /"}));
+}
+
 // A connection that never sends a handshake is closed once handshake_timeout passes without a
 // byte from it, as ZooKeeper closes sessionless connections (10 s by default); a connection
 // with a session is left alone.
