@@ -165,8 +165,9 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(
          "-Dzookeeper.admin.enableServer=false", "-cp", kClasspath,
          "org.apache.zookeeper.server.ZooKeeperServerMain", cfg_path};
     if (!options.embedded_binary.empty()) {
+      // As the JVM's zoo.cfg above (maxClientCnxns=0): no per-IP connection limit.
       args = {options.embedded_binary, absl::StrCat("--port=", *port),
-              absl::StrCat("--tick_time_ms=", options.tick_time_ms)};
+              absl::StrCat("--tick_time_ms=", options.tick_time_ms), "--max_client_cnxns=0"};
     }
     absl::StatusOr<pid_t> pid = SpawnServer(args, log_path);
     if (!pid.ok()) {

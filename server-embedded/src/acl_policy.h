@@ -24,6 +24,12 @@ bool CheckAcl(const std::vector<Acl>& acls, int32_t perm, const std::vector<Id>&
 // schemes and malformed ids. Returns false (INVALIDACL) on failure.
 bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, std::vector<Acl>* out);
 
+// Returns `ids` (distinct, in insertion order) in the iteration order of the Java
+// ConcurrentHashMap-backed set ZooKeeper keeps a connection's ids in (whoAmI and "auth" ACL
+// entries show that order): by hash bin, then insertion order within a bin. Bins split by a
+// table resize (12 or more ids) are not reordered as Java does.
+std::vector<Id> InJavaSetOrder(const std::vector<Id>& ids);
+
 // Masks digest ids as "user:x" (for a getACL caller without ADMIN).
 std::vector<Acl> MaskDigests(std::vector<Acl> acls);
 

@@ -160,9 +160,10 @@ void DataTree::Create(const std::string& path, std::string data, std::vector<Acl
   node.ephemeral_owner = ephemeral_owner;
   if (node.session_owner() != 0) node.ephemeral_seq = ++next_ephemeral_seq_;
   IndexEphemeral(path, node, true);
+  std::vector<Acl> node_acls = node.acls;
   nodes_[path] = std::move(node);
-  triggers_.push_back({path, event::kNodeCreated});
-  triggers_.push_back({parent_path, event::kNodeChildrenChanged});
+  triggers_.push_back({path, event::kNodeCreated, false, std::move(node_acls)});
+  triggers_.push_back({parent_path, event::kNodeChildrenChanged, false, parent.acls});
 }
 
 void DataTree::Delete(const std::string& path, int64_t zxid) {
@@ -173,9 +174,10 @@ void DataTree::Delete(const std::string& path, int64_t zxid) {
   Remember(path);
   auto it = nodes_.find(path);
   IndexEphemeral(path, it->second, false);
+  std::vector<Acl> node_acls = std::move(it->second.acls);
   nodes_.erase(it);
-  triggers_.push_back({path, event::kNodeDeleted, true});
-  triggers_.push_back({parent_path, event::kNodeChildrenChanged});
+  triggers_.push_back({path, event::kNodeDeleted, true, std::move(node_acls)});
+  triggers_.push_back({parent_path, event::kNodeChildrenChanged, false, parent.acls});
 }
 
 void DataTree::SetData(const std::string& path, std::string data, int64_t zxid,
@@ -186,7 +188,7 @@ void DataTree::SetData(const std::string& path, std::string data, int64_t zxid,
   node.version++;
   node.mzxid = zxid;
   node.mtime = time_ms;
-  triggers_.push_back({path, event::kNodeDataChanged});
+  triggers_.push_back({path, event::kNodeDataChanged, false, node.acls});
 }
 
 void DataTree::SetAcl(const std::string& path, std::vector<Acl> acls) {

@@ -61,6 +61,10 @@ struct WatchTrigger {
   int32_t type;
   // For kNodeDeleted on a deleted node: also fire child watches of the path.
   bool also_child_watches = false;
+  // The ACL a watcher needs READ on to receive the event (CVE-2024-23944): the node's own
+  // ACL for created / changed / deleted (taken before the deletion), the parent's for
+  // NodeChildrenChanged. Captured when the mutation happens, as ZooKeeper passes it along.
+  std::vector<Acl> acls;
 };
 
 // Returns the parent of an absolute path ("/" for "/a").

@@ -74,6 +74,9 @@ class EmbeddedServer::Impl : public ConnectionSink {
     int remote_port = 0;
     std::string ip;
     bool got_frame = false;
+    // When the last byte arrived (steady ms): a connection without a handshake is closed
+    // options_.handshake_timeout after it.
+    int64_t last_read_ms = 0;
     bool close_pending = false;
     bool want_write = false;
     FrameDecoder decoder;
@@ -90,10 +93,15 @@ class EmbeddedServer::Impl : public ConnectionSink {
   uint64_t next_connection_ = 1;
   bool paused_ = false;
   bool stopped_ = false;
+  // Set once read-only mode is first switched on: enables `isro` (see four_letter_words).
+  bool read_only_enabled_ = false;
   int64_t delay_ms_ = 0;
 
  private:
   void OnAccept(int member);
+  // Stops polling a member's listening socket for a while (accept failed for lack of fds).
+  void PauseAccepting(int member);
+  void CloseSilentConnections();
   void OnConnectionEvent(uint64_t connection, uint32_t events);
   void Drain(uint64_t connection);
   void Flush(uint64_t connection);
@@ -118,6 +126,9 @@ absl::Status EmbeddedServer::Impl::Init() {
   if (options_.members < 1) return absl::InvalidArgumentError("members must be >= 1");
   if (options_.max_client_connections < 0) {
     return absl::InvalidArgumentError("max_client_connections must be >= 0");
+  }
+  if (options_.handshake_timeout.count() < 0) {
+    return absl::InvalidArgumentError("handshake_timeout must be >= 0");
   }
   internal::ServiceOptions service_options;
   service_options.tick_ms = tick;
@@ -148,6 +159,7 @@ void EmbeddedServer::Impl::ScheduleTick() {
   int64_t next = (SteadyNowMs() / tick + 1) * tick;
   loop_.RunAt(next, [this] {
     if (!stopped_) service_->ExpireSessions(SteadyNowMs());
+    CloseSilentConnections();
     ProcessPendingCloses();
     ScheduleTick();
   });
@@ -200,7 +212,14 @@ void EmbeddedServer::Impl::OnAccept(int member) {
     socklen_t length = sizeof(addr);
     int fd = accept4(members_[member].fd, reinterpret_cast<sockaddr*>(&addr), &length,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) break;
+    if (fd < 0) {
+      // Out of descriptors or socket memory: the pending connection stays queued and the
+      // socket stays readable, so polling it again at once would spin a core. Back off.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        PauseAccepting(member);
+      }
+      break;
+    }
     char ip[INET_ADDRSTRLEN] = "127.0.0.1";
     inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
     if (options_.max_client_connections > 0) {
@@ -219,11 +238,38 @@ void EmbeddedServer::Impl::OnAccept(int member) {
     connection.member = member;
     connection.remote_port = ntohs(addr.sin_port);
     connection.ip = ip;
+    connection.last_read_ms = SteadyNowMs();
     connection.token = loop_.Watch(fd, EPOLLIN | EPOLLRDHUP, [this, id](uint32_t events) {
       OnConnectionEvent(id, events);
     });
     service_->OnConnect(id, ip, connection.remote_port, member, SteadyNowMs());
   }
+}
+
+void EmbeddedServer::Impl::PauseAccepting(int member) {
+  // As ZooKeeper's NIOServerCnxnFactory (pauseAccept): stop polling for 10 ms, then retry; by
+  // then a connection may have closed and freed a descriptor.
+  constexpr int64_t kAcceptBackoffMs = 10;
+  Member& m = members_[member];
+  loop_.Modify(m.token, m.fd, 0);
+  const uint64_t token = m.token;
+  loop_.RunAt(SteadyNowMs() + kAcceptBackoffMs, [this, member, token] {
+    Member& again = members_[member];
+    // The member may have stopped listening (and listened anew) meanwhile.
+    if (again.fd < 0 || again.token != token) return;
+    loop_.Modify(again.token, again.fd, EPOLLIN);
+  });
+}
+
+void EmbeddedServer::Impl::CloseSilentConnections() {
+  const int64_t timeout = options_.handshake_timeout.count();
+  if (timeout == 0 || paused_) return;  // a paused server reads but does not handshake
+  const int64_t now = SteadyNowMs();
+  std::vector<uint64_t> silent;
+  for (const auto& [id, connection] : connections_) {
+    if (!connection.got_frame && now - connection.last_read_ms >= timeout) silent.push_back(id);
+  }
+  for (uint64_t id : silent) CloseNow(id);
 }
 
 void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
@@ -238,6 +284,7 @@ void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
     while (true) {
       ssize_t n = read(connection.fd, buffer, sizeof(buffer));
       if (n > 0) {
+        connection.last_read_ms = SteadyNowMs();
         connection.decoder.Append(std::string_view(buffer, static_cast<size_t>(n)));
         if (n < static_cast<ssize_t>(sizeof(buffer))) break;
         continue;
@@ -263,7 +310,11 @@ void EmbeddedServer::Impl::Drain(uint64_t id) {
       if (std::optional<std::string> word = internal::AsFourLetterWord(first)) {
         internal::FourLetterContext context{connection.member, options_.members,
                                             members_[connection.member].port};
-        connection.out += internal::RunFourLetterWord(*word, *service_, context);
+        connection.out +=
+            internal::FourLetterWordEnabled(*word, options_.four_letter_words,
+                                            read_only_enabled_)
+                ? internal::RunFourLetterWord(*word, *service_, context)
+                : internal::FourLetterWordRefusal(*word);
         connection.got_frame = true;
         Close(id);
         Flush(id);
@@ -557,6 +608,7 @@ void EmbeddedServer::SetReadOnly(bool read_only) {
   Impl* impl = impl_.get();
   Mutate(impl->loop(), [impl, read_only] {
     impl->service_->SetReadOnly(read_only);
+    impl->read_only_enabled_ |= read_only;
     return absl::OkStatus();
   }).IgnoreError();
 }

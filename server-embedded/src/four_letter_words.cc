@@ -49,6 +49,20 @@ std::string SrvrBody(const ZooKeeperService& service, const FourLetterContext& c
 
 }  // namespace
 
+bool FourLetterWordEnabled(std::string_view word, const std::vector<std::string>& whitelist,
+                           bool read_only_enabled) {
+  if (word == "isro" && read_only_enabled) return true;
+  for (const std::string& allowed : whitelist) {
+    if (allowed == "*" || allowed == word) return true;
+  }
+  return false;
+}
+
+std::string FourLetterWordRefusal(std::string_view word) {
+  return absl::StrCat(absl::string_view(word.data(), word.size()),
+                      " is not executed because it is not in the whitelist.\n");
+}
+
 std::optional<std::string> AsFourLetterWord(int32_t first_int) {
   uint32_t v = static_cast<uint32_t>(first_int);
   std::string word;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zookeeper_service.h"
 
@@ -23,6 +24,14 @@ struct FourLetterContext {
 // Returns the word if the first four bytes of a connection (read as the
 // frame length) spell a known four-letter word.
 std::optional<std::string> AsFourLetterWord(int32_t first_int);
+
+// Returns true if `word` may run under `whitelist` (ZooKeeper's 4lw.commands.whitelist: "*"
+// enables all); `isro` is also enabled when `read_only_enabled`.
+bool FourLetterWordEnabled(std::string_view word, const std::vector<std::string>& whitelist,
+                           bool read_only_enabled);
+
+// Returns ZooKeeper's answer to a word that is not enabled.
+std::string FourLetterWordRefusal(std::string_view word);
 
 // Returns the plain-text answer of a four-letter word.
 std::string RunFourLetterWord(std::string_view word, const ZooKeeperService& service,

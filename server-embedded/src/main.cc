@@ -20,7 +20,15 @@ ABSL_FLAG(std::string, super_digest, "",
           "empty: none");
 ABSL_FLAG(int, container_check_interval_ms, 100,
           "how often empty containers and expired TTL nodes are reaped, ms");
-ABSL_FLAG(int, max_client_cnxns, 0, "max concurrent connections per client IP (0: unlimited)");
+ABSL_FLAG(int, max_client_cnxns, 60,
+          "max concurrent connections per client IP, as ZooKeeper's maxClientCnxns (0: unlimited)");
+ABSL_FLAG(std::vector<std::string>, four_letter_words, {"srvr"},
+          "four-letter words answered, comma-separated, as ZooKeeper's 4lw.commands.whitelist "
+          "(\"*\": all; isro is added once read-only mode is used)");
+
+ABSL_FLAG(int, handshake_timeout_ms, 10000,
+          "close a connection that sends no handshake for this long, as ZooKeeper's "
+          "sessionlessCnxnTimeout (0: never)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
@@ -47,6 +55,8 @@ int main(int argc, char** argv) {
   options.container_check_interval =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));
   options.max_client_connections = absl::GetFlag(FLAGS_max_client_cnxns);
+  options.four_letter_words = absl::GetFlag(FLAGS_four_letter_words);
+  options.handshake_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
   auto server = zk::testing::EmbeddedServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());

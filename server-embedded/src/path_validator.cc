@@ -6,7 +6,14 @@ namespace zk::testing::internal {
 namespace {
 
 // Decodes one UTF-8 code point at `*i`; returns 0xFFFD for malformed input
-// (which ZooKeeper then rejects, as Java decodes it to U+FFFD).
+// (which ZooKeeper then rejects, as Java decodes it to U+FFFD). Overlong
+// encodings (e.g. "\xc0\xaf" for '/') are malformed for Java too: accepting
+// them would let two byte strings name the same character.
+//
+// The client validates paths too (client/src/path.cc, DecodeUtf8 and
+// ValidatePath); this server must not depend on client/, so it keeps its own
+// decoder, but the two must agree on what is valid UTF-8 and which characters
+// ZooKeeper rejects.
 uint32_t NextCodePoint(std::string_view s, size_t* i) {
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   uint8_t lead = byte(*i);
@@ -41,6 +48,8 @@ uint32_t NextCodePoint(std::string_view s, size_t* i) {
     cp = (cp << 6) | (b & 0x3F);
   }
   *i += extra + 1;
+  static constexpr uint32_t kMinForExtra[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForExtra[extra]) return 0xFFFD;
   return cp;
 }
 

@@ -99,7 +99,7 @@ void DecodeBody(JuteReader& reader, Request& request, int depth) {
     case op::kAuth:
       request.type = reader.ReadInt();
       request.scheme = reader.ReadString();
-      request.auth = reader.ReadBuffer();
+      request.auth = reader.ReadBuffer(&request.auth_null);
       break;
     case op::kSetWatches:
     case op::kSetWatches2:
@@ -144,9 +144,8 @@ absl::StatusOr<ConnectRequest> DecodeConnectRequest(std::string_view body) {
   if (!reader.ok()) {
     return absl::InvalidArgumentError("connect: truncated ConnectRequest");
   }
-  if (request.passwd.size() != 16) {
-    return absl::InvalidArgumentError("connect: passwd is not 16 bytes");
-  }
+  // Any password length is accepted, as by ZooKeeper: a new session ignores it, and a resume
+  // with a wrong one simply fails the password check.
   if (reader.remaining() >= 1) {
     request.has_read_only = true;
     request.read_only = reader.ReadBool();

@@ -45,6 +45,8 @@ struct Request {
   int32_t type = 0;
   std::string scheme;
   std::string auth;
+  // True if the auth credential was a null buffer (length -1).
+  bool auth_null = false;
   int64_t relative_zxid = 0;
   std::vector<std::string> data_watches;
   std::vector<std::string> exist_watches;

@@ -325,6 +325,13 @@ void ZooKeeperService::Notify(uint64_t connection, int32_t type, const std::stri
 void ZooKeeperService::CommitAndNotify() {
   for (const WatchTrigger& trigger : tree_.Commit()) {
     for (uint64_t connection : watches_.Trigger(trigger)) {
+      // As ZooKeeper since CVE-2024-23944: an event goes only to a session with READ on the
+      // node (the parent for NodeChildrenChanged), else its path would leak a name the
+      // session may not read. The standard watch is consumed either way, as in ZooKeeper.
+      auto it = connections_.find(connection);
+      if (it == connections_.end() || !CheckAcl(trigger.acls, perm::kRead, it->second.ids)) {
+        continue;
+      }
       Notify(connection, trigger.type, trigger.path);
     }
   }
@@ -524,14 +531,20 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       Reply(connection, xid::kPing, zxid_, err::kOk);
       return;
     case op::kAuth: {
-      if (request.scheme == "digest") {
-        std::string id = DigestId(request.auth);
-        state.ids.push_back(Id{"digest", id});
-        if (options_.super_digest && *options_.super_digest == id) {
-          state.ids.push_back(Id{"super", ""});
+      // ZooKeeper keeps a connection's ids in a set: repeating an auth adds nothing.
+      auto add_id = [&state](Id id) {
+        if (std::find(state.ids.begin(), state.ids.end(), id) == state.ids.end()) {
+          state.ids.push_back(std::move(id));
         }
+      };
+      // A null digest credential makes ZooKeeper's provider throw: AUTHFAILED (an empty one
+      // is an id like any other).
+      if (request.scheme == "digest" && !request.auth_null) {
+        std::string id = DigestId(request.auth);
+        if (options_.super_digest && *options_.super_digest == id) add_id(Id{"super", ""});
+        add_id(Id{"digest", id});
       } else if (request.scheme == "ip") {
-        state.ids.push_back(Id{"ip", state.ip});
+        add_id(Id{"ip", state.ip});
       } else {
         Reply(connection, xid::kAuth, 0, err::kAuthFailed);
         CloseConnection(connection);
@@ -689,14 +702,12 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       break;
     }
     case op::kWhoAmI: {
-      std::vector<const Id*> shown;
-      for (const Id& id : state.ids) {
-        if (id.scheme != "super") shown.push_back(&id);
-      }
+      // Every id, "super" included (its user is ""), in ZooKeeper's order.
+      std::vector<Id> shown = InJavaSetOrder(state.ids);
       body.WriteInt(static_cast<int32_t>(shown.size()));
-      for (const Id* id : shown) {
-        body.WriteString(id->scheme);
-        body.WriteString(id->scheme == "digest" ? id->id.substr(0, id->id.find(':')) : id->id);
+      for (const Id& id : shown) {
+        body.WriteString(id.scheme);
+        body.WriteString(id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id);
       }
       break;
     }

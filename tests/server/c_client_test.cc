@@ -397,6 +397,7 @@ TEST_F(CClientEnsembleTest, FailoverKeepsSessionAndReadOnlyMode) {
 }
 
 TEST_F(CClientTest, ThousandConcurrentSessions) {
+  StartServer({.tick_time = 100ms, .max_client_connections = 0});  // all from 127.0.0.1
   std::vector<std::unique_ptr<RawClient>> clients;
   int port = server_->member_port(0);
   for (int i = 0; i < 1000; ++i) {

@@ -41,6 +41,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -1093,6 +1094,337 @@ TEST(DifferentialNullDataTest, NullDataReadsBackAsOnZooKeeper) {
   // And it is the null ZooKeeper keeps, not an empty buffer.
   ASSERT_GE(from_real.size(), 2u);
   EXPECT_EQ(from_real[1], "/null len=-1 dataLength=0; /empty err=-101");
+}
+
+// One raw session for the scripted tests below: it logs, in wire order, the error code of each
+// of its requests and every watch event it receives, so that two servers' logs compare.
+class RawPeer {
+ public:
+  RawPeer(int port, const std::string& name) : client_(port), name_(name) {
+    if (!client_.Handshake(10000)) log_.push_back("handshake failed");
+  }
+  // Sends one request and reads until its reply; returns the reply's error code (or 1 if the
+  // connection closed, 2 on timeout). Events read meanwhile are logged before the op.
+  int32_t Call(int32_t type, const Bytes& body, const std::string& what) {
+    const int32_t xid = type == 100 ? -4 : next_xid_++;
+    client_.Request(xid, type, body);
+    while (true) {
+      std::optional<std::string> frame = client_.ReadFrame(10000);
+      if (!frame) {
+        log_.push_back(absl::StrCat(what, " -> closed"));
+        return 1;
+      }
+      Cursor cursor(*frame);
+      const int32_t reply_xid = cursor.Int();
+      cursor.Long();
+      const int32_t err = cursor.Int();
+      if (reply_xid == -1) {
+        const int32_t event_type = cursor.Int();
+        cursor.Int();
+        log_.push_back(absl::StrCat("event ", event_type, " ", cursor.Str()));
+        continue;
+      }
+      if (reply_xid != xid) continue;
+      log_.push_back(absl::StrCat(what, " -> ", err));
+      return err;
+    }
+  }
+  // A read round trip: every event the server queued for this session before it is logged.
+  void Barrier() { Call(3, Bytes().Str("/").Bool(false), "barrier"); }
+  std::string Events() const {
+    std::vector<std::string> events;
+    for (const std::string& entry : log_) {
+      if (entry.rfind("event ", 0) == 0) events.push_back(entry);
+    }
+    return absl::StrJoin(events, ", ");
+  }
+  const std::vector<std::string>& log() const { return log_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  RawClient client_;
+  std::string name_;
+  int32_t next_xid_ = 1;
+  std::vector<std::string> log_;
+};
+
+Bytes AuthBody(const std::string& scheme, const std::string& credential) {
+  Bytes body;
+  body.Int(0).Str(scheme).Str(credential);
+  return body;
+}
+
+// ACL entries as (perms, scheme, id).
+using AclList = std::vector<std::tuple<int32_t, std::string, std::string>>;
+Bytes& AppendAcl(Bytes& body, const AclList& acls) {
+  body.Int(static_cast<int32_t>(acls.size()));
+  for (const auto& [perms, scheme, id] : acls) body.Int(perms).Str(scheme).Str(id);
+  return body;
+}
+Bytes CreateBody(const std::string& path, const AclList& acls, int32_t flags = 0) {
+  Bytes body;
+  body.Str(path).Str("");
+  AppendAcl(body, acls).Int(flags);
+  return body;
+}
+
+std::unique_ptr<EmbeddedServer> StartEmbeddedLikeReal() {
+  absl::StatusOr<std::unique_ptr<EmbeddedServer>> server =
+      EmbeddedServer::Start({.super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU="});
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+// Watch events honour the node's ACL (CVE-2024-23944): a session without READ on a node gets
+// no created / changed / deleted event for it — standard, persistent and persistent-recursive
+// watches alike — while a child watch on a readable parent still fires, super sees everything,
+// READ granted by world or ip is enough, and a filtered standard watch is still consumed.
+// Every session's log (replies and events, in wire order) must match the real server's.
+TEST(DifferentialWatchAclTest, EventsReachOnlySessionsWithReadOnTheNode) {
+  absl::StatusOr<std::unique_ptr<RealZooKeeper>> real = RealZooKeeper::Start({});
+  ASSERT_THAT(real, IsOk());
+  std::unique_ptr<EmbeddedServer> embedded = StartEmbeddedLikeReal();
+  ASSERT_NE(embedded, nullptr);
+  const AclList kOpen = {{31, "world", "anyone"}};
+  const AclList kOwnerOnly = {{31, "auth", ""}};
+  const AclList kWorldRead = {{1, "world", "anyone"}, {31, "auth", ""}};
+  const AclList kIpRead = {{1, "ip", "127.0.0.1"}, {31, "auth", ""}};
+  auto run = [&](int port) {
+    std::vector<std::unique_ptr<RawPeer>> peers;
+    for (const char* name : {"owner", "super", "other", "children", "recursive", "persistent"}) {
+      peers.push_back(std::make_unique<RawPeer>(port, name));
+    }
+    RawPeer& owner = *peers[0];
+    RawPeer& super = *peers[1];
+    RawPeer& other = *peers[2];
+    RawPeer& children = *peers[3];
+    RawPeer& recursive = *peers[4];
+    RawPeer& persistent = *peers[5];
+    auto barrier = [&] {
+      for (auto& peer : peers) peer->Barrier();
+    };
+    auto set_data = [&](const std::string& path) {
+      owner.Call(5, Bytes().Str(path).Str("x").Int(-1), "setData " + path);
+      barrier();
+    };
+    owner.Call(100, AuthBody("digest", "owner:pw"), "auth owner");
+    super.Call(100, AuthBody("digest", "super:test"), "auth super");
+    owner.Call(1, CreateBody("/w", kOpen), "create /w");
+    super.Call(106, Bytes().Str("/w").Int(1), "addWatch recursive /w");
+    recursive.Call(106, Bytes().Str("/w").Int(1), "addWatch recursive /w");
+    persistent.Call(106, Bytes().Str("/w/secret").Int(0), "addWatch /w/secret");
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    children.Call(8, Bytes().Str("/w").Bool(true), "getChildren watch /w");
+    owner.Call(1, CreateBody("/w/secret", kOwnerOnly), "create /w/secret owner-only");
+    barrier();
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    other.Call(4, Bytes().Str("/w/secret").Bool(true), "getData watch /w/secret");
+    set_data("/w/secret");
+    // The filtered exists watch of `other` was consumed: opening the ACL does not revive it.
+    owner.Call(7, AppendAcl(Bytes().Str("/w/secret"), kOpen).Int(-1), "setACL open");
+    set_data("/w/secret");
+    owner.Call(7, AppendAcl(Bytes().Str("/w/secret"), kOwnerOnly).Int(-1), "setACL owner-only");
+    other.Call(3, Bytes().Str("/w/secret").Bool(true), "exists watch /w/secret");
+    children.Call(8, Bytes().Str("/w").Bool(true), "getChildren watch /w");
+    owner.Call(2, Bytes().Str("/w/secret").Int(-1), "delete /w/secret");
+    barrier();
+    owner.Call(1, CreateBody("/w/worldread", kWorldRead), "create /w/worldread");
+    owner.Call(1, CreateBody("/w/ipread", kIpRead), "create /w/ipread");
+    owner.Call(1, CreateBody("/w/ipread/deep", kOwnerOnly), "create /w/ipread/deep");
+    barrier();
+    set_data("/w/worldread");
+    set_data("/w/ipread/deep");
+    std::vector<std::string> out;
+    for (auto& peer : peers) {
+      for (const std::string& entry : peer->log()) out.push_back(peer->name() + ": " + entry);
+    }
+    std::map<std::string, std::string> events;
+    for (auto& peer : peers) events[peer->name()] = peer->Events();
+    return std::make_pair(out, events);
+  };
+  const auto [from_real, real_events] = run((*real)->port());
+  const auto [from_embedded, embedded_events] = run(embedded->member_port(0));
+  EXPECT_EQ(from_real, from_embedded);
+  for (const auto& [name, events] : real_events) {
+    std::printf("[differential] watch acl, real %s: %s\n", name.c_str(), events.c_str());
+  }
+  // What the comparison stands on, spelled out for the embedded server.
+  EXPECT_EQ(embedded_events.at("other"), "");
+  EXPECT_EQ(embedded_events.at("persistent"), "event 3 /w/secret");
+  EXPECT_EQ(embedded_events.at("children"), "event 4 /w, event 4 /w");
+  EXPECT_EQ(embedded_events.at("recursive"),
+            "event 3 /w/secret, event 1 /w/worldread, event 1 /w/ipread, "
+            "event 3 /w/worldread");
+  EXPECT_EQ(embedded_events.at("super"),
+            "event 1 /w/secret, event 3 /w/secret, event 3 /w/secret, event 2 /w/secret, "
+            "event 1 /w/worldread, event 1 /w/ipread, event 1 /w/ipread/deep, "
+            "event 3 /w/worldread, event 3 /w/ipread/deep");
+}
+
+// Runs `script` against a real ZooKeeper and a fresh embedded server (same super digest) and
+// expects the same lines from both; returns the real server's lines.
+std::vector<std::string> ExpectSameOnBothServers(
+    const std::function<std::vector<std::string>(int port)>& script) {
+  absl::StatusOr<std::unique_ptr<RealZooKeeper>> real = RealZooKeeper::Start({});
+  EXPECT_THAT(real, IsOk());
+  std::unique_ptr<EmbeddedServer> embedded = StartEmbeddedLikeReal();
+  EXPECT_NE(embedded, nullptr);
+  if (!real.ok() || embedded == nullptr) return {};
+  const std::vector<std::string> from_real = script((*real)->port());
+  const std::vector<std::string> from_embedded = script(embedded->member_port(0));
+  EXPECT_EQ(from_real, from_embedded);
+  return from_real;
+}
+
+// Paths that are not valid UTF-8 — overlong forms above all, which would otherwise name '/' or
+// 'A' in disguise — are BADARGUMENTS where ZooKeeper validates paths (create, setData), as is
+// every other sequence Java decodes to U+FFFD; valid multi-byte names still work.
+TEST(DifferentialPathTest, InvalidUtf8IsRejectedAsOnZooKeeper) {
+  const std::vector<std::string> paths = {
+      "/a\xc0\xaf" "b", "/\xc1\x81", "/\xc0\x80", "/\xe0\x80\xaf", "/\xe0\x82\xa9",
+      "/\xf0\x80\x80\xaf", "/\xed\xa0\x80", "/\xf4\x90\x80\x80", "/\xf8\x88\x80\x80\x80",
+      "/\xff", "/\x80", "/x\xc3", "/\xc3(", "/\xe2\x82", "/\xef\xbf\xbd",
+      "/\xc3\xa4h", "/\xe2\x82\xac", "/\xef\xbf\xaf"};
+  const std::vector<std::string> real = ExpectSameOnBothServers([&](int port) {
+    std::vector<std::string> out;
+    RawPeer peer(port, "p");
+    for (const std::string& path : paths) {
+      const std::string shown = absl::CHexEscape(path);
+      out.push_back(absl::StrCat(shown, " create ",
+                                 peer.Call(1, CreateBody(path, {{31, "world", "anyone"}}), "c")));
+      out.push_back(absl::StrCat(shown, " setData ",
+                                 peer.Call(5, Bytes().Str(path).Str("x").Int(-1), "s")));
+    }
+    return out;
+  });
+  std::printf("[differential] utf-8 paths: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// ACL ids are validated as Java's providers do: a digest id must split on ':' into exactly two
+// parts once trailing empty parts are dropped (String.split), an ip id is a dotted quad of
+// Integer.parseInt numbers 0..255 with an optional /bits (no spaces).
+TEST(DifferentialAclIdTest, AclIdsAreValidatedAsOnZooKeeper) {
+  const std::vector<std::pair<std::string, std::string>> ids = {
+      {"digest", "owner:"}, {"digest", "::"}, {"digest", ":"}, {"digest", ""},
+      {"digest", "a:b:"}, {"digest", "a:b::"}, {"digest", ":hash"}, {"digest", "a::b"},
+      {"digest", "a:b:c"}, {"digest", "a:b"}, {"digest", " a : b "},
+      {"ip", "127.0.0.1"}, {"ip", "127.0.0.1 "}, {"ip", " 127.0.0.1"}, {"ip", "127. 0.0.1"},
+      {"ip", "127.0.0.1/ 8"}, {"ip", "127.0.0.1/8"}, {"ip", "127.0.0.1/+8"},
+      {"ip", "+127.0.0.1"}, {"ip", "-0.0.0.0"}, {"ip", "010.0.0.1"}, {"ip", "127.0.0.1/33"},
+      {"ip", "127.0.0.1/-1"}, {"ip", "127.0.0.1/"}, {"ip", "127.0.0.1/8/9"},
+      {"ip", "1.2.3"}, {"ip", "1.2.3.4."}, {"ip", "256.0.0.1"}, {"ip", "::1"}, {"ip", ""},
+      {"ip", "99999999999.0.0.1"}, {"world", "anyone"}, {"world", "nobody"},
+      {"super", ""}, {"bogus", "x"}};
+  const std::vector<std::string> real = ExpectSameOnBothServers([&](int port) {
+    std::vector<std::string> out;
+    RawPeer peer(port, "p");
+    int n = 0;
+    for (const auto& [scheme, id] : ids) {
+      const std::string path = absl::StrCat("/acl", n++);
+      out.push_back(absl::StrCat(scheme, ":'", id, "' create ",
+                                 peer.Call(1, CreateBody(path, {{31, scheme, id}}), "c")));
+    }
+    peer.Call(1, CreateBody("/acl-set", {{31, "world", "anyone"}}), "c");
+    out.push_back(absl::StrCat("setACL digest:'owner:' ",
+                               peer.Call(7,
+                                         AppendAcl(Bytes().Str("/acl-set"),
+                                                   {{31, "digest", "owner:"}})
+                                             .Int(-1),
+                                         "a")));
+    return out;
+  });
+  std::printf("[differential] acl ids: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// Returns "scheme=user" entries of a whoAmI reply, or the error.
+std::vector<std::string> WhoAmI(int port, const std::function<void(RawClient&)>& before) {
+  RawClient client(port);
+  if (!client.Handshake(10000)) return {"handshake failed"};
+  before(client);
+  client.Request(99, 107);
+  while (true) {
+    std::optional<std::string> frame = client.ReadFrame(10000);
+    if (!frame) return {"closed"};
+    Cursor cursor(*frame);
+    if (cursor.Int() != 99) continue;
+    cursor.Long();
+    if (int32_t err = cursor.Int(); err != 0) return {absl::StrCat("err ", err)};
+    std::vector<std::string> out;
+    for (int32_t i = 0, n = cursor.Int(); i < n; ++i) {
+      std::string scheme = cursor.Str();
+      out.push_back(absl::StrCat(scheme, "=", cursor.Str()));
+    }
+    return out;
+  }
+}
+
+// Sends `count` auth packets without waiting; reads their replies.
+void Authenticate(RawClient& client, const std::string& credential, int count) {
+  for (int i = 0; i < count; ++i) client.Request(-4, 100, AuthBody("digest", credential));
+  for (int i = 0; i < count; ++i) client.ReadFrame(10000);
+}
+
+// Auth as ZooKeeper does it: the ids of a connection are a set (repeating an auth adds
+// nothing), whoAmI lists every id including ("super", ""), in ZooKeeper's order.
+TEST(DifferentialAuthTest, RepeatedAuthAndSuperShowInWhoAmIAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& what, const std::vector<std::string>& ids) {
+      out.push_back(absl::StrCat(what, ": ", absl::StrJoin(ids, ",")));
+    };
+    add("500 x u:p", WhoAmI(port, [](RawClient& c) { Authenticate(c, "u:p", 500); }));
+    add("super", WhoAmI(port, [](RawClient& c) { Authenticate(c, "super:test", 2); }));
+    add("three users", WhoAmI(port, [](RawClient& c) {
+          for (const char* user : {"a:1", "b:2", "super:test", "a:1", "c:3"}) {
+            Authenticate(c, user, 1);
+          }
+        }));
+    return out;
+  });
+  std::printf("[differential] auth ids: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// A digest auth packet whose credential is a null buffer (length -1) or empty, or without ':'.
+TEST(DifferentialAuthTest, NullAndEmptyDigestCredentialsAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    const std::vector<std::pair<std::string, Bytes>> bodies = {
+        {"null", Bytes().Int(0).Str("digest").Int(-1)},
+        {"empty", Bytes().Int(0).Str("digest").Str("")},
+        {"no colon", Bytes().Int(0).Str("digest").Str("user")},
+        {"colon only", Bytes().Int(0).Str("digest").Str(":")},
+        {"ip", Bytes().Int(0).Str("ip").Int(-1)},
+        {"unknown scheme", Bytes().Int(0).Str("x509").Str("a")}};
+    for (const auto& [name, body] : bodies) {
+      RawPeer peer(port, name);
+      const int32_t err = peer.Call(100, body, "auth");
+      const int32_t after = peer.Call(3, Bytes().Str("/").Bool(false), "exists");
+      out.push_back(absl::StrCat(name, ": auth ", err, ", then ", after == 1 ? "closed" : "open"));
+    }
+    return out;
+  });
+  std::printf("[differential] auth credentials: %s\n", absl::StrJoin(real, " | ").c_str());
+}
+
+// A new session (id 0) opens whatever the length of the password it sends.
+TEST(DifferentialHandshakeTest, NewSessionWithAnyPasswordLengthAsOnZooKeeper) {
+  const std::vector<std::string> real = ExpectSameOnBothServers([](int port) {
+    std::vector<std::string> out;
+    for (size_t length : {0, 1, 15, 16, 17, 64}) {
+      RawClient client(port);
+      std::optional<std::string> response = client.Handshake(10000, 0, std::string(length, 'p'));
+      std::string result = "closed";
+      if (response) {
+        Cursor cursor(*response);
+        cursor.Int();
+        cursor.Int();
+        result = cursor.Long() != 0 ? "session" : "refused";
+        result += absl::StrCat(" passwd ", cursor.Str().size());
+      }
+      out.push_back(absl::StrCat("passwd ", length, ": ", result));
+    }
+    return out;
+  });
+  std::printf("[differential] handshake passwords: %s\n", absl::StrJoin(real, " | ").c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8),

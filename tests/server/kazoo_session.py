@@ -13,7 +13,7 @@ from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, NotE
 
 
 def main():
-    server = subprocess.Popen([sys.argv[1], "--port=0"], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.argv[1], "--port=0", "--four_letter_words=srvr,envi"], stdout=subprocess.PIPE, text=True)
     try:
         hosts = server.stdout.readline().strip()
         client = KazooClient(hosts=hosts, timeout=10)

@@ -3,8 +3,19 @@
 // ops the C library cannot send, and four-letter words.
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "raw_client.h"
@@ -398,6 +409,11 @@ TEST_F(RawProtocolTest, PauseQueuesRequestsUntilResume) {
 }
 
 TEST_F(RawProtocolTest, FourLetterWords) {
+  // Every word, as ZooKeeper with 4lw.commands.whitelist=*.
+  auto all = EmbeddedServer::Start({.tick_time = 100ms, .four_letter_words = {"*"}});
+  ASSERT_TRUE(all.ok()) << all.status();
+  server_ = std::move(*all);
+  port_ = server_->member_port(0);
   auto client = Session();
   EXPECT_EQ(FourLetterWord(port_, "ruok"), "imok");
   EXPECT_EQ(FourLetterWord(port_, "isro"), "rw");
@@ -415,6 +431,28 @@ TEST_F(RawProtocolTest, FourLetterWords) {
   EXPECT_NE(FourLetterWord(port_, "dump").find("SessionTracker dump:"), std::string::npos);
   server_->SetReadOnly(true);
   EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+}
+
+// As ZooKeeper's default 4lw.commands.whitelist: only `srvr` runs, plus `isro` once read-only
+// mode is on; every other word is refused with ZooKeeper's line, and a listed word runs.
+TEST_F(RawProtocolTest, FourLetterWordsOutsideTheWhitelistAreRefused) {
+  for (const char* word : {"ruok", "envi", "stat", "mntr", "conf", "cons", "dump", "wchs", "wchc",
+                           "wchp", "crst", "srst", "dirs", "isro", "hash", "gtmk"}) {
+    EXPECT_EQ(FourLetterWord(port_, word),
+              std::string(word) + " is not executed because it is not in the whitelist.\n");
+  }
+  EXPECT_NE(FourLetterWord(port_, "srvr").find("Mode: standalone\n"), std::string::npos);
+  server_->SetReadOnly(true);
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "ro");
+  server_->SetReadOnly(false);
+  EXPECT_EQ(FourLetterWord(port_, "isro"), "rw");
+
+  auto some = EmbeddedServer::Start({.four_letter_words = {"srvr", "envi"}});
+  ASSERT_TRUE(some.ok()) << some.status();
+  const int port = (*some)->member_port(0);
+  EXPECT_EQ(FourLetterWord(port, "envi").rfind("Environment:\n", 0), 0u);
+  EXPECT_EQ(FourLetterWord(port, "mntr"),
+            "mntr is not executed because it is not in the whitelist.\n");
 }
 
 // A create (and a setData) with a null data buffer (length -1, what the C client sends for a NULL
@@ -479,7 +517,7 @@ TEST_F(RawProtocolTest, NullDataReadsBackAsNull) {
 }
 
 // maxClientCnxns: past the per-IP limit a new connection is closed at accept; once one closes,
-// the next is accepted again. 0 (the default) is unlimited.
+// the next is accepted again. 0 is unlimited.
 TEST(MaxClientConnectionsTest, ClosesConnectionsPastThePerIpLimit) {
   EXPECT_FALSE(EmbeddedServer::Start({.max_client_connections = -1}).ok());
   auto server = EmbeddedServer::Start({.tick_time = 100ms, .max_client_connections = 2});
@@ -501,13 +539,190 @@ TEST(MaxClientConnectionsTest, ClosesConnectionsPastThePerIpLimit) {
     return again.Handshake(2000).has_value();
   }));
 
-  auto unlimited = EmbeddedServer::Start({.tick_time = 100ms});
+  auto unlimited = EmbeddedServer::Start({.tick_time = 100ms, .max_client_connections = 0});
   ASSERT_TRUE(unlimited.ok()) << unlimited.status();
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 70; ++i) {  // more than ZooKeeper's own default of 60
     clients.push_back(std::make_unique<RawClient>((*unlimited)->member_port(0)));
     ASSERT_TRUE(clients.back()->Handshake(2000).has_value()) << i;
   }
+}
+
+// By default the limit is ZooKeeper's maxClientCnxns default, 60 per IP: the 61st connection
+// from 127.0.0.1 is closed at accept.
+TEST(MaxClientConnectionsTest, DefaultLimitIsSixtyPerIpAsZooKeeper) {
+  auto server = EmbeddedServer::Start({.tick_time = 100ms});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 60; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port));
+    ASSERT_TRUE(clients.back()->Handshake(2000).has_value()) << i;
+  }
+  RawClient extra(port);
+  EXPECT_FALSE(extra.Handshake(2000).has_value());
+  EXPECT_TRUE(extra.WaitClosed());
+  EXPECT_EQ((*server)->ListSessions().size(), 60u);
+}
+
+// Watch events need READ on the node (CVE-2024-23944): a session watching an owner-only node
+// gets no event when the owner changes it, while super (which reads everything) does, and the
+// child watch on the world-readable parent still fires. (DifferentialWatchAclTest compares the
+// full picture with a real ZooKeeper.)
+TEST(WatchAclTest, NoEventWithoutReadOnTheNode) {
+  auto server = EmbeddedServer::Start({.super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU="});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  auto session = [&](const std::string& credential) {
+    auto client = std::make_unique<RawClient>(port);
+    EXPECT_TRUE(client->Handshake(5000).has_value());
+    if (!credential.empty()) {
+      client->Request(-4, 100, Bytes().Int(0).Str("digest").Str(credential));
+      EXPECT_TRUE(client->ReadFrame().has_value());
+    }
+    return client;
+  };
+  // Sends a request and returns the notifications read before its reply, as "type path".
+  auto call = [](RawClient& client, int32_t xid, int32_t type, const Bytes& body) {
+    std::vector<std::string> events;
+    client.Request(xid, type, body);
+    while (std::optional<std::string> frame = client.ReadFrame()) {
+      Cursor cursor(*frame);
+      Header header = ReadHeader(cursor);
+      if (header.xid == xid) return events;
+      if (header.xid == -1) {
+        const int32_t event_type = cursor.Int();
+        cursor.Int();
+        events.push_back(std::to_string(event_type) + " " + cursor.Str());
+      }
+    }
+    events.push_back("connection lost");
+    return events;
+  };
+  auto owner = session("owner:pw");
+  auto super = session("super:test");
+  auto other = session("");
+  Bytes owner_only;
+  owner_only.Str("/secret").Str("").Int(1).Int(31).Str("auth").Str("").Int(0);
+  call(*owner, 1, 1, owner_only);
+  for (RawClient* watcher : {super.get(), other.get()}) {
+    call(*watcher, 1, 3, Bytes().Str("/secret").Bool(true));  // exists: no ACL check
+    call(*watcher, 2, 8, Bytes().Str("/").Bool(true));
+  }
+  call(*owner, 2, 5, Bytes().Str("/secret").Str("x").Int(-1));
+  call(*owner, 3, 2, Bytes().Str("/secret").Int(-1));
+  const Bytes barrier = Bytes().Str("/").Bool(false);
+  EXPECT_EQ(call(*other, 3, 3, barrier), std::vector<std::string>{"4 /"});
+  EXPECT_EQ(call(*super, 3, 3, barrier), (std::vector<std::string>{"3 /secret", "4 /"}));
+}
+
+// A connection that never sends a handshake is closed once handshake_timeout passes without a
+// byte from it, as ZooKeeper closes sessionless connections (10 s by default); a connection
+// with a session is left alone.
+TEST(HandshakeTimeoutTest, ConnectionWithoutHandshakeIsClosed) {
+  EXPECT_EQ(EmbeddedServerOptions{}.handshake_timeout, std::chrono::milliseconds(10000));
+  EXPECT_FALSE(EmbeddedServer::Start({.handshake_timeout = -1ms}).ok());
+  // Sessions last 2 s at most (20 ticks): `talker` stays well within its timeout.
+  auto server = EmbeddedServer::Start({.tick_time = 100ms, .handshake_timeout = 300ms});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->member_port(0);
+  RawClient talker(port);
+  ASSERT_TRUE(talker.Handshake(5000).has_value());
+  RawClient silent(port);
+  ASSERT_TRUE(silent.connected());
+  EXPECT_TRUE(silent.WaitClosed(5000));
+  talker.Request(1, 3, Bytes().Str("/").Bool(false));  // exists: the session is still served
+  std::optional<std::string> reply = talker.ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor cursor(*reply);
+  EXPECT_EQ(cursor.Int(), 1);
+}
+
+// Returns utime + stime of `pid` in clock ticks (/proc/<pid>/stat fields 14 and 15), or -1.
+int64_t CpuTicks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  int64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return utime + stime;
+}
+
+size_t OpenFds(pid_t pid) {
+  std::error_code error;
+  size_t count = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
+// With its descriptor table full, zkcpp-server stops polling the listening socket for a while
+// (as ZooKeeper pauses accepting) instead of spinning on EMFILE: over one second it uses far
+// less than a core (the old loop used 31-88 %), and it accepts again once descriptors free up.
+TEST(AcceptBackoffTest, FullDescriptorTableDoesNotSpin) {
+  constexpr int kFdLimit = 32;
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const rlimit limit{kFdLimit, kFdLimit};
+    setrlimit(RLIMIT_NOFILE, &limit);
+    dup2(out[1], 1);
+    execl(ZKCPP_SERVER_BINARY, ZKCPP_SERVER_BINARY, "--port=0", "--max_client_cnxns=0",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  const size_t colon = line.rfind(':');
+  ASSERT_NE(colon, std::string::npos) << "zkcpp-server printed: " << line;
+  const int port = std::stoi(line.substr(colon + 1));
+
+  // More connections than descriptors: the rest wait in the listen backlog.
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kFdLimit + 8; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port));
+    ASSERT_TRUE(clients.back()->connected()) << i;
+  }
+  ASSERT_TRUE(WaitUntil([&] { return OpenFds(pid) >= kFdLimit; }))
+      << "server descriptors: " << OpenFds(pid);
+  const int64_t ticks_per_second = sysconf(_SC_CLK_TCK);
+  const auto window_start = std::chrono::steady_clock::now();
+  const int64_t before = CpuTicks(pid);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the measured window, not a sync
+  const int64_t after = CpuTicks(pid);
+  const double window_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                        window_start)
+                              .count();
+  ASSERT_GE(before, 0);
+  const double cpu_s = static_cast<double>(after - before) / ticks_per_second;
+  EXPECT_LT(cpu_s, 0.2 * window_s) << "CPU " << cpu_s << " s over " << window_s << " s";
+  std::printf("[accept backoff] zkcpp-server CPU with a full fd table: %.2f s over %.2f s\n",
+              cpu_s, window_s);
+
+  // Freeing descriptors lets the queued connections in: the last one completes a handshake.
+  for (size_t i = 0; i + 1 < clients.size(); ++i) clients[i].reset();
+  EXPECT_TRUE(clients.back()->Handshake(5000).has_value());
 }
 
 }  // namespace

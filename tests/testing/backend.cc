@@ -188,6 +188,8 @@ absl::StatusOr<std::unique_ptr<Backend>> StartBackend(BackendKind kind) {
           EmbeddedServer::Start(EmbeddedServerOptions{
               // As the real backend: "super" with password "test".
               .super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=",
+              // As the real backend (maxClientCnxns=0): tests may open many sessions.
+              .max_client_connections = 0,
           });
       if (!server.ok()) return server.status();
       return std::make_unique<EmbeddedBackend>(std::move(*server));

@@ -60,8 +60,21 @@ struct EmbeddedServerOptions {
   std::chrono::milliseconds container_check_interval{100};
   // Limits the concurrent connections from one IP address (ZooKeeper's maxClientCnxns), over
   // all members; 0 = unlimited. A connection past the limit is closed right after accept, as
-  // ZooKeeper does (the client sees the connection drop and retries).
-  int max_client_connections = 0;
+  // ZooKeeper does (the client sees the connection drop and retries). The default is
+  // ZooKeeper's, 60: every client of a test runs on 127.0.0.1, so tests with more concurrent
+  // connections (four-letter words included) must raise it or pass 0.
+  int max_client_connections = 60;
+  // Lists the four-letter words the server answers (ZooKeeper's 4lw.commands.whitelist); "*"
+  // enables every word. As in ZooKeeper only `srvr` is on by default, plus `isro` once read-only
+  // mode has been switched on (ZooKeeper enables it with readonlymode.enabled). Any other known
+  // word gets "<word> is not executed because it is not in the whitelist." and the connection
+  // closes. Tests that read `stat`, `mntr`, `dump`, `envi` (kazoo's server_version()) etc. must
+  // list them here.
+  std::vector<std::string> four_letter_words = {"srvr"};
+  // Closes a connection that has not completed its handshake (nor sent a four-letter word)
+  // after this long without receiving a byte, as ZooKeeper does with
+  // zookeeper.nio.sessionlessCnxnTimeout (10 s); checked every tick. 0 never closes them.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 // Describes one request as the server received it (for SetRequestHook).
