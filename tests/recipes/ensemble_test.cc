@@ -340,5 +340,64 @@ TEST_F(RecipeEnsembleTest, ConfigPushIsMonotonicWhileMembersFail) {
   EXPECT_GT(published.load(), 0);
 }
 
+// A member that lost the quorum serves reads only (read-only mode), cut off from the others. A
+// lock holder's session cannot resume there: ZooKeeper 3.8 refuses to reconnect a global session
+// in read-only mode ("Refusing global session reconnection in RO mode"), and without local
+// sessions (the default) it answers no new session either. So the lock stays suspended, is lost
+// with the session (the client's own loss timer), and is not held again once the quorum is back
+// (the client then goes on with a new session).
+TEST(RecipeReadOnlyEnsembleTest, ReadOnlyMemberNeverGivesTheLockBack) {
+  auto ensemble = RealEnsemble::Start({.read_only_mode = true});
+  ASSERT_THAT(ensemble.status(), IsOk());
+  const int kept = 0;
+  auto client = Client::Connect({.connect_string = (*ensemble)->member_connect_string(kept),
+                                 .session_timeout = std::chrono::milliseconds(4000),
+                                 .allow_read_only = true});
+  ASSERT_THAT(client.status(), IsOk());
+  ASSERT_THAT((*client)->WaitUntilConnected(std::chrono::seconds(20)), IsOk());
+  const int64_t session_id = (*client)->session_id();
+  auto lock = Lock::Create(**client, "/zkcpp-test/read-only-lock");
+  ASSERT_THAT(lock.status(), IsOk());
+  auto guard = (*lock)->Acquire(std::chrono::seconds(10));
+  ASSERT_THAT(guard.status(), IsOk());
+  std::mutex mu;
+  std::vector<LockEventType> events;
+  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) {
+    std::lock_guard<std::mutex> lock_events(mu);
+    events.push_back(e.type);
+  });
+  const auto lost = [&] {
+    std::lock_guard<std::mutex> lock_events(mu);
+    return std::find(events.begin(), events.end(), LockEventType::kLost) != events.end();
+  };
+
+  for (int member = 0; member < (*ensemble)->size(); ++member) {
+    if (member != kept) ASSERT_THAT((*ensemble)->KillMember(member), IsOk());
+  }
+  ASSERT_TRUE(WaitFor([&] { return (*ensemble)->MemberMode(kept).value_or("") == "read-only"; },
+                      absl::Seconds(30)));
+  bool held_again = false;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        held_again |= guard->IsHeld();
+        return lost();
+      },
+      absl::Seconds(30)));
+  EXPECT_FALSE(held_again) << "the lock was held again while only a read-only member served";
+  {
+    std::lock_guard<std::mutex> lock_events(mu);
+    EXPECT_EQ(events, (std::vector<LockEventType>{LockEventType::kSuspended,
+                                                   LockEventType::kLost}));
+  }
+  for (int member = 0; member < (*ensemble)->size(); ++member) {
+    if (member != kept) ASSERT_THAT((*ensemble)->ReviveMember(member), IsOk());
+  }
+  ASSERT_THAT((*ensemble)->WaitForQuorum(absl::Now() + absl::Seconds(30)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return (*client)->state() == SessionState::kReconnected; },
+                      absl::Seconds(30)));
+  EXPECT_NE((*client)->session_id(), session_id);
+  EXPECT_FALSE(guard->IsHeld());  // lost with its session, for good
+}
+
 }  // namespace
 }  // namespace zk::recipes
