@@ -5,6 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 
+// The embedded server checks paths with the same rules (server-embedded/src/path_validator.cc):
+// written apart because the server must not depend on the client, held to each other by
+// tests/server/path_rules_agreement_test.cc.
+
 namespace zk {
 namespace {
 
