@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "recipe_test.h"
@@ -21,6 +19,7 @@
 #include "testing/tcp_relay.h"
 #include "zk/client.h"
 #include "zk/internal/client_access.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/leader_election.h"
@@ -43,11 +42,11 @@ template <typename Event>
 class EventLog {
  public:
   void Add(Event event) {
-    absl::MutexLock lock(&mu_);
+    zk::internal::MutexLock lock(&mu_);
     events_.push_back(std::move(event));
   }
   std::vector<Event> Get() const {
-    absl::MutexLock lock(&mu_);
+    zk::internal::MutexLock lock(&mu_);
     return events_;
   }
   // True once an event equal to `wanted` arrived (within `timeout`).
@@ -61,7 +60,7 @@ class EventLog {
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable zk::internal::Mutex mu_;
   std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -85,8 +84,8 @@ class LoopPause {
   }
 
  private:
-  absl::Notification entered_;
-  absl::Notification release_;
+  zk::internal::Notification entered_;
+  zk::internal::Notification release_;
 };
 
 class ConnectionLossTest : public testing::RecipeTest {
@@ -268,8 +267,8 @@ TEST_P(ConnectionLossTest, SelectorLosesLeadershipWhileTakeLeadershipRuns) {
   const auto session_timeout = std::chrono::milliseconds(4000);
   auto client = NewRelayedClient(session_timeout);
   ASSERT_NE(client, nullptr);
-  absl::Notification leading;
-  absl::Notification lost;
+  zk::internal::Notification leading;
+  zk::internal::Notification lost;
   std::atomic<bool> is_leader_after{true};
   auto selector = LeaderSelector::Create(
       *client, JoinPath(Root(), "selector"),
@@ -338,7 +337,7 @@ TEST_P(ConnectionLossTest, HoldersNeverBelieveTheyHoldAtOnceUnderFaults) {
     relays.push_back(*std::move(relay));
     clients.push_back(*std::move(client));
   }
-  absl::Mutex mu;
+  zk::internal::Mutex mu;
   std::map<int64_t, absl::Time> last_belief;  // token → the last moment its holder believed
   std::vector<std::pair<int64_t, absl::Time>> acquisitions;  // (token, when Acquire returned)
   std::atomic<int> holder{-1};
@@ -352,7 +351,7 @@ TEST_P(ConnectionLossTest, HoldersNeverBelieveTheyHoldAtOnceUnderFaults) {
         if (!guard.ok()) continue;  // a fault during the wait: try again
         const int64_t token = guard->fencing_token();
         {
-          absl::MutexLock lock_log(&mu);
+          zk::internal::MutexLock lock_log(&mu);
           acquisitions.emplace_back(token, absl::Now());
         }
         holder = i;
@@ -361,7 +360,7 @@ TEST_P(ConnectionLossTest, HoldersNeverBelieveTheyHoldAtOnceUnderFaults) {
           const absl::Time at = absl::Now();
           if (!guard->IsHeld()) break;
           {
-            absl::MutexLock lock_log(&mu);
+            zk::internal::MutexLock lock_log(&mu);
             last_belief[token] = at;
           }
           absl::SleepFor(absl::Milliseconds(1));  // pacing of the samples, not a sync
@@ -405,7 +404,7 @@ TEST_P(ConnectionLossTest, HoldersNeverBelieveTheyHoldAtOnceUnderFaults) {
   }
   stop.store(true);
   for (auto& worker : workers) worker.join();
-  absl::MutexLock lock_log(&mu);
+  zk::internal::MutexLock lock_log(&mu);
   int violations = 0;
   for (const auto& [token, believed_at] : last_belief) {
     for (const auto& [later_token, acquired_at] : acquisitions) {

@@ -8,15 +8,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <list>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "testing/net.h"
 
@@ -61,7 +62,7 @@ class TcpRelay::Impl {
     thread_ = std::thread([this] { Loop(); });
   }
   ~Impl() {
-    Command([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { stop_ = true; });
+    Command([this] { stop_ = true; });
     thread_.join();
   }
 
@@ -69,27 +70,25 @@ class TcpRelay::Impl {
 
   // Applies `change` under the lock, wakes the loop, and waits until the loop has taken it
   // into account (it applies state only at the top of an iteration, between two transfers).
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for ThreadSanitizer.
   template <typename F>
   void Command(F change) {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     change();
     const uint64_t wanted = ++requested_;
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wake_.get(), &one, sizeof(one));
-    const auto applied = [this, wanted]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return applied_ >= wanted || loop_ended_;
-    };
-    mu_.Await(absl::Condition(&applied));
+    applied_cv_.wait(lock, [&] { return applied_ >= wanted || loop_ended_; });
   }
 
   void SetFrozen(bool frozen) {
-    Command([this, frozen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { frozen_ = frozen; });
+    Command([this, frozen] { frozen_ = frozen; });
   }
   void RequestReset() {
-    Command([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { reset_ = true; });
+    Command([this] { reset_ = true; });
   }
   int connections() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return open_;
   }
 
@@ -120,7 +119,7 @@ class TcpRelay::Impl {
     bool frozen = false;
     for (;;) {
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         if (stop_) break;
         frozen = frozen_;
         if (reset_) {
@@ -130,6 +129,7 @@ class TcpRelay::Impl {
         open_ = static_cast<int>(pairs_.size());
         applied_ = requested_;
       }
+      applied_cv_.notify_all();
       std::vector<pollfd> fds;
       fds.push_back({wake_.get(), POLLIN, 0});
       fds.push_back({listener_.get(), POLLIN, 0});
@@ -161,9 +161,12 @@ class TcpRelay::Impl {
         it = alive ? std::next(it) : pairs_.erase(it);
       }
     }
-    absl::MutexLock lock(&mu_);
     pairs_.clear();
-    loop_ended_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      loop_ended_ = true;
+    }
+    applied_cv_.notify_all();
   }
 
   const ScopedFd listener_;
@@ -173,14 +176,16 @@ class TcpRelay::Impl {
   std::thread thread_;
   std::list<Pair> pairs_;  // loop thread only (and ResetAll, called by it)
 
-  mutable absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool frozen_ ABSL_GUARDED_BY(mu_) = false;
-  bool reset_ ABSL_GUARDED_BY(mu_) = false;
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
-  bool loop_ended_ ABSL_GUARDED_BY(mu_) = false;
+  mutable std::mutex mu_;
+  std::condition_variable applied_cv_;
+  // Guarded by mu_:
+  bool stop_ = false;
+  bool frozen_ = false;
+  bool reset_ = false;
+  int open_ = 0;
+  uint64_t requested_ = 0;
+  uint64_t applied_ = 0;
+  bool loop_ended_ = false;
 };
 
 absl::StatusOr<std::unique_ptr<TcpRelay>> TcpRelay::Start(std::string_view target) {
