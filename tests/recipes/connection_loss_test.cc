@@ -70,22 +70,28 @@ class LoopPause {
  public:
   // Returns once the loop is inside the pause. `then` runs on the loop right after release,
   // before the loop looks at its socket again.
-  explicit LoopPause(Client& client, std::function<void()> then = nullptr) {
-    EXPECT_TRUE(ClientAccess::RunOnLoop(client, [this, then = std::move(then)] {
-      entered_.Notify();
-      release_.WaitForNotification();
+  explicit LoopPause(Client& client, std::function<void()> then = nullptr)
+      : state_(std::make_shared<State>()) {
+    // The loop and this object share the notifications: the loop may still be waking from
+    // `release` when this object is gone.
+    EXPECT_TRUE(ClientAccess::RunOnLoop(client, [state = state_, then = std::move(then)] {
+      state->entered.Notify();
+      state->release.WaitForNotification();
       if (then) then();
     }));
-    entered_.WaitForNotification();
+    state_->entered.WaitForNotification();
   }
   ~LoopPause() { Release(); }
   void Release() {
-    if (!release_.HasBeenNotified()) release_.Notify();
+    if (!state_->release.HasBeenNotified()) state_->release.Notify();
   }
 
  private:
-  zk::internal::Notification entered_;
-  zk::internal::Notification release_;
+  struct State {
+    zk::internal::Notification entered;
+    zk::internal::Notification release;
+  };
+  std::shared_ptr<State> state_;
 };
 
 class ConnectionLossTest : public testing::RecipeTest {
