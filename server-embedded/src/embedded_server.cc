@@ -607,7 +607,10 @@ absl::Status EmbeddedServer::ReviveMember(int member) {
 void EmbeddedServer::SetReadOnly(bool read_only) {
   Impl* impl = impl_.get();
   Mutate(impl->loop(), [impl, read_only] {
-    impl->service_->SetReadOnly(read_only);
+    // The member drops out of (or rejoins) the quorum: its connections close at once.
+    if (read_only != impl->service_->read_only()) impl->CloseAllOf(-1);
+    impl->service_->SetReadOnly(read_only, SteadyNowMs());
+    impl->ProcessPendingCloses();
     impl->read_only_enabled_ |= read_only;
     return absl::OkStatus();
   }).IgnoreError();

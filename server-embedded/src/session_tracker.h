@@ -21,6 +21,9 @@ struct Session {
   bool closing = false;
   // The connection bound to the session, or 0.
   uint64_t connection = 0;
+  // True for a session created while the server was read-only: a local session, known to this
+  // server alone (no createSession txn), gone when the server rejoins the quorum.
+  bool local = false;
 };
 
 // Creates sessions with ZooKeeper-shaped ids, and computes expiry deadlines

@@ -184,8 +184,10 @@ void ZooKeeperService::HandleConnect(uint64_t connection, ConnectionState& state
     SendFrame(connection, writer.TakeFrame());
   };
   if (request->session_id == 0) {
-    NextZxid();  // createSession txn
+    // A read-only server creates local sessions: no createSession txn.
+    if (!read_only_) NextZxid();  // createSession txn
     Session& session = sessions_.Create(timeout, now_ms);
+    session.local = read_only_;
     session.connection = connection;
     state.session_id = session.id;
     state.handshaken = true;
@@ -193,6 +195,12 @@ void ZooKeeperService::HandleConnect(uint64_t connection, ConnectionState& state
     return;
   }
   Session* session = sessions_.Find(request->session_id);
+  if (read_only_ && session != nullptr && !session->local) {
+    // ZooKeeper's read-only server refuses to renew a global session (one the quorum knows):
+    // the connection closes without a reply, and the session's other connection stays.
+    CloseConnection(connection);
+    return;
+  }
   if (session != nullptr && session->connection != 0 && session->connection != connection) {
     CloseConnection(session->connection);  // rule 6: kick the other connection
   }
@@ -338,6 +346,13 @@ void ZooKeeperService::CommitAndNotify() {
 }
 
 void ZooKeeperService::CloseSessionTxn(int64_t session_id) {
+  const Session* session = sessions_.Find(session_id);
+  if (session != nullptr && session->local) {
+    // Closing a local session is no txn (it owns no ephemerals: it only ever ran read-only).
+    tree_.ForgetSession(session_id);
+    sessions_.Remove(session_id);
+    return;
+  }
   NextZxid();
   // In ZooKeeper's order: it fixes the order of the events other sessions receive.
   for (const std::string& path : tree_.EphemeralsInCloseOrder(session_id)) {
@@ -756,8 +771,31 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
 
 void ZooKeeperService::ExpireSessions(int64_t now_ms) {
   for (int64_t session_id : sessions_.Expired(now_ms)) {
+    // Without a quorum no leader expires global sessions: only local ones expire here.
+    const Session* session = sessions_.Find(session_id);
+    if (read_only_ && session != nullptr && !session->local) continue;
     ExpireSession(session_id).IgnoreError();
   }
+}
+
+void ZooKeeperService::SetReadOnly(bool read_only, int64_t now_ms) {
+  if (read_only == read_only_) return;
+  read_only_ = read_only;
+  std::vector<uint64_t> open;
+  for (const auto& [id, unused] : connections_) open.push_back(id);
+  for (uint64_t id : open) CloseConnection(id);
+  if (read_only) return;
+  // Back in the quorum: local sessions are unknown to it (a resume gets the expired answer);
+  // global sessions start a fresh full timeout, as a new leader's session tracker gives them.
+  std::vector<int64_t> local;
+  for (const auto& [id, session] : sessions_.sessions()) {
+    if (session.local) local.push_back(id);
+  }
+  for (int64_t id : local) {
+    tree_.ForgetSession(id);
+    sessions_.Remove(id);
+  }
+  TouchAllSessions(now_ms);
 }
 
 absl::Status ZooKeeperService::ExpireSession(int64_t session_id) {
@@ -784,6 +822,7 @@ void ZooKeeperService::TouchAllSessions(int64_t now_ms) {
 }
 
 void ZooKeeperService::ReapContainers(int64_t wall_ms) {
+  if (read_only_) return;  // the leader's container manager reaps; a read-only server writes nothing
   for (const std::string& path : tree_.ContainerAndTtlPaths()) {
     const Node* node = tree_.Find(path);
     if (node == nullptr || !node->children.empty()) continue;

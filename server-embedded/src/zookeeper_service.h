@@ -89,7 +89,10 @@ class ZooKeeperService {
   uint64_t ConnectionOf(int64_t session_id) const;
   // Gives every session a fresh full timeout (after a restart).
   void TouchAllSessions(int64_t now_ms);
-  void SetReadOnly(bool read_only) { read_only_ = read_only; }
+  // Switches read-only mode as a member that drops out of (or rejoins) the quorum: every
+  // connection closes; on rejoining, the sessions created while read-only (local) are forgotten
+  // and the others get a fresh full timeout. No-op if the mode does not change.
+  void SetReadOnly(bool read_only, int64_t now_ms);
   bool read_only() const { return read_only_; }
 
   void SetRequestHook(std::function<void(const RequestInfo&)> hook) {
@@ -135,7 +138,8 @@ class ZooKeeperService {
   // Commits the tree transaction and sends the notifications it causes.
   void CommitAndNotify();
   void Notify(uint64_t connection, int32_t type, const std::string& path);
-  // Deletes a session's ephemerals in one txn and removes the session.
+  // Deletes a session's ephemerals in one txn and removes the session; a local session goes
+  // without a txn.
   void CloseSessionTxn(int64_t session_id);
 
   void SendFrame(uint64_t connection, std::string frame);

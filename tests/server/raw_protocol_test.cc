@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -453,6 +454,100 @@ TEST_F(RawProtocolTest, FourLetterWordsOutsideTheWhitelistAreRefused) {
   EXPECT_EQ(FourLetterWord(port, "envi").rfind("Environment:\n", 0), 0u);
   EXPECT_EQ(FourLetterWord(port, "mntr"),
             "mntr is not executed because it is not in the whitelist.\n");
+}
+
+// As a ZooKeeper 3.8 member that lost its quorum (readonlymode.enabled, localSessionsEnabled):
+// the switch closes every connection; resuming a session the quorum knows is refused without a
+// reply; a new session is local (readOnly = 1), does not outlive the read-only spell, and global
+// sessions do not expire meanwhile.
+TEST_F(RawProtocolTest, ReadOnlyModeRefusesGlobalSessionsAndServesLocalOnes) {
+  // Returns {timeout, session id, password, readOnly} of a ConnectResponse.
+  struct Answer {
+    int32_t timeout;
+    int64_t session_id;
+    std::string passwd;
+    bool read_only;
+  };
+  auto parse = [](const std::string& response) {
+    Cursor cursor(response);
+    cursor.Int();
+    Answer answer;
+    answer.timeout = cursor.Int();
+    answer.session_id = cursor.Long();
+    answer.passwd = cursor.Str();
+    answer.read_only = cursor.Bool();
+    return answer;
+  };
+  RawClient global(port_);
+  std::optional<std::string> response = global.Handshake(200);  // 2 x tick
+  ASSERT_TRUE(response.has_value());
+  const Answer global_session = parse(*response);
+  EXPECT_FALSE(global_session.read_only);
+
+  server_->SetReadOnly(true);
+  EXPECT_TRUE(global.WaitClosed(2000)) << "the switch keeps connections open";
+
+  RawClient resume(port_);
+  EXPECT_FALSE(resume
+                   .Handshake(200, global_session.session_id, global_session.passwd,
+                              /*with_read_only_byte=*/true, /*read_only=*/true)
+                   .has_value())
+      << "a read-only server renewed a global session";
+  EXPECT_TRUE(resume.WaitClosed(2000));
+
+  RawClient local(port_);
+  response = local.Handshake(2000, 0, std::string(16, '\0'), true, /*read_only=*/true);
+  ASSERT_TRUE(response.has_value());
+  const Answer local_session = parse(*response);
+  EXPECT_EQ(local_session.timeout, 2000);
+  EXPECT_NE(local_session.session_id, 0);
+  EXPECT_NE(local_session.session_id, global_session.session_id);
+  EXPECT_TRUE(local_session.read_only);
+  local.Request(1, 1, Bytes().Str("/x").Int(-1).Int(1).Int(31).Str("world").Str("anyone").Int(0));
+  std::optional<std::string> reply = local.ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor create_cursor(*reply);
+  EXPECT_EQ(ReadHeader(create_cursor).err, -119);  // NOTREADONLY
+  local.Request(2, 3, Bytes().Str("/zookeeper").Bool(false));  // exists
+  reply = local.ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor exists_cursor(*reply);
+  EXPECT_EQ(ReadHeader(exists_cursor).err, 0);
+
+  // A silent local session expires; the global one (200 ms, silent longer) stays.
+  RawClient short_lived(port_);
+  response = short_lived.Handshake(200, 0, std::string(16, '\0'), true, /*read_only=*/true);
+  ASSERT_TRUE(response.has_value());
+  const int64_t short_id = parse(*response).session_id;
+  auto listed = [&](int64_t id) {
+    std::vector<int64_t> ids = server_->ListSessions();
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  EXPECT_TRUE(WaitUntil([&] { return !listed(short_id); }));
+  EXPECT_TRUE(listed(global_session.session_id)) << "a read-only server expired a global session";
+
+  // Within the read-only spell a local session can be resumed.
+  RawClient local_again(port_);
+  response = local_again.Handshake(2000, local_session.session_id, local_session.passwd, true,
+                                   /*read_only=*/true);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(parse(*response).session_id, local_session.session_id);
+  EXPECT_TRUE(parse(*response).read_only);
+
+  // Back in the quorum: the local session is unknown (expired answer), the global one lives.
+  server_->SetReadOnly(false);
+  EXPECT_TRUE(local_again.WaitClosed(2000));
+  RawClient after(port_);
+  response = after.Handshake(2000, local_session.session_id, local_session.passwd, true,
+                             /*read_only=*/true);
+  ASSERT_TRUE(response.has_value());
+  const Answer expired = parse(*response);
+  EXPECT_EQ(expired.timeout, 0);
+  EXPECT_EQ(expired.session_id, 0);
+  EXPECT_FALSE(expired.read_only);
+  EXPECT_TRUE(after.WaitClosed(2000));
+  EXPECT_TRUE(listed(global_session.session_id));
+  EXPECT_FALSE(listed(local_session.session_id));
 }
 
 // A create (and a setData) with a null data buffer (length -1, what the C client sends for a NULL

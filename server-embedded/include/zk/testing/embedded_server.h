@@ -149,8 +149,19 @@ class EmbeddedServer {
   // Re-opens a killed member on its port.
   // Errors: InvalidArgument, FailedPrecondition, Unavailable.
   absl::Status ReviveMember(int member);
-  // Switches read-only mode: writes get NOTREADONLY, the handshake answers
-  // readOnly = 1, and clients that did not ask for read-only are refused.
+  // Switches read-only mode, as a ZooKeeper 3.8 member (readonlymode.enabled, with
+  // localSessionsEnabled) that loses its quorum and serves alone, then rejoins it.
+  // - Every switch closes all client connections at once (the member restarts its server);
+  //   tests that relay clients need not reset anything more. Switching to the current mode
+  //   does nothing.
+  // - While read-only: writes and sync get NOTREADONLY; clients that did not ask for read-only
+  //   are refused (closed without a reply); resuming a session created while read-write (a
+  //   global session) is refused the same way ("Refusing global session reconnection in RO
+  //   mode"), so a client's session can only be lost locally; a new session (id 0) is a local
+  //   one, answered with readOnly = 1. Global sessions do not expire (no leader to expire
+  //   them) and containers / TTL nodes are not reaped.
+  // - Back to read-write: local sessions are unknown to the quorum (a resume gets the expired
+  //   answer: timeout 0, session id 0); global sessions get a fresh full timeout.
   void SetReadOnly(bool read_only);
   // Returns the ids of all live sessions.
   std::vector<int64_t> ListSessions() const;
