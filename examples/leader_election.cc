@@ -61,8 +61,9 @@ absl::Status Run(const zk_example::Env& env) {
 
   std::printf("  candidate-0 crashes\n");
   candidates[0].client->Close();
-  ZK_RETURN_IF_ERROR(elected.WaitUntil(
-      "a new leader is elected", [](const std::vector<std::string>& ids) { return ids.size() >= 2; }));
+  ZK_RETURN_IF_ERROR(
+      elected.WaitUntil("a new leader is elected",
+                        [](const std::vector<std::string>& ids) { return ids.size() >= 2; }));
   const std::string next = elected.Get()[1];
   Candidate* leader = next == "candidate-1" ? &candidates[1] : &candidates[2];
   ZK_RETURN_IF_ERROR(

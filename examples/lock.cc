@@ -75,11 +75,12 @@ absl::Status Run(const zk_example::Env& env) {
                       zk::recipes::Lock::Create(*client, env.root() + "/lock"));
   ZK_ASSIGN_OR_RETURN(zk::recipes::LockGuard stale, lock->Acquire(std::chrono::seconds(10)));
   ZK_RETURN_IF_ERROR(client->Delete(stale.node_path()));
-  absl::Status late = stale.GuardedMulti({zk::op::Set{.path = env.root() + "/owner",
-                                                      .data = "stale"}}).status();
+  absl::Status late =
+      stale.GuardedMulti({zk::op::Set{.path = env.root() + "/owner", .data = "stale"}}).status();
   std::printf("  write by a holder whose node is gone: %s\n", late.ToString().c_str());
   ZK_ASSIGN_OR_RETURN(zk::GetResult owner, client->Get(env.root() + "/owner"));
-  return zk_example::Claim(!late.ok() && owner.data != "stale", "a stale holder's write is refused");
+  return zk_example::Claim(!late.ok() && owner.data != "stale",
+                           "a stale holder's write is refused");
 }
 
 }  // namespace
