@@ -118,6 +118,34 @@ class ConnectionLossTest : public testing::RecipeTest {
 
   std::string LockPath() const { return JoinPath(Root(), "lock"); }
 
+  // A client behind the relay that holds the lock, and the log of the lock's events. Members
+  // are destroyed in reverse order: the client outlives the guard it releases.
+  struct Holder {
+    std::unique_ptr<Client> client;
+    std::unique_ptr<Lock> lock;
+    LockGuard guard;
+    EventLog<LockEventType> events;
+    Subscription subscription;
+  };
+  // Connects through the relay and takes the lock; fails the test and returns null on error.
+  std::unique_ptr<Holder> NewHolder(std::chrono::milliseconds session_timeout,
+                                    bool allow_read_only = false) {
+    auto holder = std::make_unique<Holder>();
+    holder->client = NewRelayedClient(session_timeout, allow_read_only);
+    if (holder->client == nullptr) return nullptr;
+    auto lock = Lock::Create(*holder->client, LockPath());
+    EXPECT_THAT(lock.status(), IsOk());
+    if (!lock.ok()) return nullptr;
+    holder->lock = *std::move(lock);
+    auto guard = holder->lock->Acquire(std::chrono::seconds(5));
+    EXPECT_THAT(guard.status(), IsOk());
+    if (!guard.ok()) return nullptr;
+    holder->guard = *std::move(guard);
+    holder->subscription = holder->lock->AddListener(
+        [events = &holder->events](const LockEvent& e) { events->Add(e.type); });
+    return holder;
+  }
+
   std::unique_ptr<TcpRelay> relay_;
 };
 
@@ -129,14 +157,9 @@ class ConnectionLossTest : public testing::RecipeTest {
 // server stays unreachable.
 TEST_P(ConnectionLossTest, HolderIsToldWhenASendHitsADeadSocket) {
   const auto session_timeout = std::chrono::milliseconds(3000);
-  auto client = NewRelayedClient(session_timeout);
-  ASSERT_NE(client, nullptr);
-  auto lock = Lock::Create(*client, LockPath());
-  ASSERT_THAT(lock.status(), IsOk());
-  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
-  ASSERT_THAT(guard.status(), IsOk());
-  EventLog<LockEventType> events;
-  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+  auto holder = NewHolder(session_timeout);
+  ASSERT_NE(holder, nullptr);
+  Client* client = holder->client.get();
 
   std::atomic<bool> request_done{false};
   {
@@ -149,14 +172,14 @@ TEST_P(ConnectionLossTest, HolderIsToldWhenASendHitsADeadSocket) {
     relay_->ResetConnections();
     relay_->Freeze();  // reconnect attempts reach nobody
   }
-  EXPECT_TRUE(events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)))
+  EXPECT_TRUE(holder->events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)))
       << "the holder was not told that its connection is gone";
-  EXPECT_FALSE(guard->IsHeld());
-  EXPECT_FALSE((*lock)->IsHeld());
+  EXPECT_FALSE(holder->guard.IsHeld());
+  EXPECT_FALSE(holder->lock->IsHeld());
   // The request sent into the dead socket is answered (a connection loss), not left hanging.
   EXPECT_TRUE(WaitFor([&] { return request_done.load(); }, absl::Seconds(2)));
   // No server contact is possible: only the client's own loss timer can end the session.
-  EXPECT_TRUE(events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 3)));
+  EXPECT_TRUE(holder->events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 3)));
   EXPECT_EQ(client->state(), SessionState::kLost);
   relay_->Thaw();
 }
@@ -166,26 +189,21 @@ TEST_P(ConnectionLossTest, HolderIsToldWhenASendHitsADeadSocket) {
 // the session timeout although no server could say the session expired.
 TEST_P(ConnectionLossTest, LocalLossTimerEndsTheLockWhilePartitioned) {
   const auto session_timeout = std::chrono::milliseconds(2000);
-  auto client = NewRelayedClient(session_timeout);
-  ASSERT_NE(client, nullptr);
-  auto lock = Lock::Create(*client, LockPath());
-  ASSERT_THAT(lock.status(), IsOk());
-  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
-  ASSERT_THAT(guard.status(), IsOk());
-  EventLog<LockEventType> events;
-  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+  auto holder = NewHolder(session_timeout);
+  ASSERT_NE(holder, nullptr);
+  Client* client = holder->client.get();
   EventLog<SessionState> session;
   Subscription session_sub =
       client->SubscribeSessionEvents([&](const SessionEvent& e) { session.Add(e.state); });
 
   relay_->Freeze();
-  ASSERT_TRUE(events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 4)));
+  ASSERT_TRUE(holder->events.WaitFor(LockEventType::kLost, absl::FromChrono(session_timeout * 4)));
   ASSERT_TRUE(session.WaitFor(SessionState::kLost, absl::Seconds(5)));
-  EXPECT_EQ(events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
+  EXPECT_EQ(holder->events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
                                                        LockEventType::kLost}));
   EXPECT_EQ(session.Get(), (std::vector<SessionState>{SessionState::kSuspended,
                                                        SessionState::kLost}));
-  EXPECT_FALSE(guard->IsHeld());
+  EXPECT_FALSE(holder->guard.IsHeld());
   relay_->Thaw();
 }
 
@@ -193,26 +211,22 @@ TEST_P(ConnectionLossTest, LocalLossTimerEndsTheLockWhilePartitioned) {
 // again (its node confirmed).
 TEST_P(ConnectionLossTest, LockListenersHearSuspendedThenReconnected) {
   const auto session_timeout = std::chrono::milliseconds(6000);
-  auto client = NewRelayedClient(session_timeout);
-  ASSERT_NE(client, nullptr);
+  auto holder = NewHolder(session_timeout);
+  ASSERT_NE(holder, nullptr);
+  Client* client = holder->client.get();
   const int64_t session_id = client->session_id();
-  auto lock = Lock::Create(*client, LockPath());
-  ASSERT_THAT(lock.status(), IsOk());
-  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
-  ASSERT_THAT(guard.status(), IsOk());
-  EventLog<LockEventType> events;
-  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
 
   relay_->Freeze();
-  ASSERT_TRUE(events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)));
-  EXPECT_FALSE(guard->IsHeld());
+  ASSERT_TRUE(holder->events.WaitFor(LockEventType::kSuspended, absl::FromChrono(session_timeout)));
+  EXPECT_FALSE(holder->guard.IsHeld());
   relay_->Thaw();
-  ASSERT_TRUE(events.WaitFor(LockEventType::kReconnected, absl::FromChrono(session_timeout)));
-  EXPECT_EQ(events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
+  ASSERT_TRUE(
+      holder->events.WaitFor(LockEventType::kReconnected, absl::FromChrono(session_timeout)));
+  EXPECT_EQ(holder->events.Get(), (std::vector<LockEventType>{LockEventType::kSuspended,
                                                        LockEventType::kReconnected}));
-  EXPECT_TRUE(guard->IsHeld());
+  EXPECT_TRUE(holder->guard.IsHeld());
   EXPECT_EQ(client->session_id(), session_id);
-  EXPECT_THAT(guard->Release(), IsOk());
+  EXPECT_THAT(holder->guard.Release(), IsOk());
 }
 
 // The process stands still for longer than the read timeout (two thirds of the session
@@ -220,24 +234,19 @@ TEST_P(ConnectionLossTest, LockListenersHearSuspendedThenReconnected) {
 // runs again the lock comes back on the same session.
 TEST_P(ConnectionLossTest, IsHeldIsFalseOnceTheServerWasSilentForTheReadTimeout) {
   const auto session_timeout = std::chrono::milliseconds(6000);
-  auto client = NewRelayedClient(session_timeout);
-  ASSERT_NE(client, nullptr);
-  auto lock = Lock::Create(*client, LockPath());
-  ASSERT_THAT(lock.status(), IsOk());
-  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
-  ASSERT_THAT(guard.status(), IsOk());
-  EventLog<LockEventType> events;
-  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
+  auto holder = NewHolder(session_timeout);
+  ASSERT_NE(holder, nullptr);
+  Client* client = holder->client.get();
   {
     LoopPause pause(*client);
-    EXPECT_TRUE(guard->IsHeld());  // the server was heard from just now
-    EXPECT_TRUE(WaitFor([&] { return !guard->IsHeld(); }, absl::FromChrono(session_timeout)))
+    EXPECT_TRUE(holder->guard.IsHeld());  // the server was heard from just now
+    EXPECT_TRUE(WaitFor([&] { return !holder->guard.IsHeld(); }, absl::FromChrono(session_timeout)))
         << "a holder whose loop stood still past the read timeout is still told \"held\"";
-    EXPECT_FALSE((*lock)->IsHeld());
-    EXPECT_TRUE(events.Get().empty());  // the loop, which emits events, has not run
+    EXPECT_FALSE(holder->lock->IsHeld());
+    EXPECT_TRUE(holder->events.Get().empty());  // the loop, which emits events, has not run
   }
-  EXPECT_TRUE(WaitFor([&] { return guard->IsHeld(); }, absl::FromChrono(session_timeout)));
-  EXPECT_THAT(guard->Release(), IsOk());
+  EXPECT_TRUE(WaitFor([&] { return holder->guard.IsHeld(); }, absl::FromChrono(session_timeout)));
+  EXPECT_THAT(holder->guard.Release(), IsOk());
 }
 
 TEST_P(ConnectionLossTest, NotLeaderWhileSuspendedLeaderAgainOnTheSameSession) {
@@ -445,15 +454,10 @@ TEST_P(ConnectionLossTest, ReadOnlyServerDoesNotConfirmTheLock) {
                     "mode needs a quorum loss (recipes_ensemble_test)";
   }
   const auto session_timeout = std::chrono::milliseconds(2000);
-  auto client = NewRelayedClient(session_timeout, /*allow_read_only=*/true);
-  ASSERT_NE(client, nullptr);
+  auto holder = NewHolder(session_timeout, /*allow_read_only=*/true);
+  ASSERT_NE(holder, nullptr);
+  Client* client = holder->client.get();
   const int64_t first_session = client->session_id();
-  auto lock = Lock::Create(*client, LockPath());
-  ASSERT_THAT(lock.status(), IsOk());
-  auto guard = (*lock)->Acquire(std::chrono::seconds(5));
-  ASSERT_THAT(guard.status(), IsOk());
-  EventLog<LockEventType> events;
-  Subscription sub = (*lock)->AddListener([&](const LockEvent& e) { events.Add(e.type); });
 
   // The server is shared by the suite's tests: read-write again whatever happens below.
   struct ReadWriteAgain {
@@ -464,20 +468,20 @@ TEST_P(ConnectionLossTest, ReadOnlyServerDoesNotConfirmTheLock) {
   relay_->ResetConnections();
   bool ever_held = false;
   auto saw = [&](LockEventType type) {
-    const std::vector<LockEventType> seen = events.Get();
+    const std::vector<LockEventType> seen = holder->events.Get();
     return std::find(seen.begin(), seen.end(), type) != seen.end();
   };
   // Wraps a condition to wait for: each poll also checks that the lock is not held.
   auto not_held_and = [&](auto condition) {
     return [&, condition] {
-      if (guard->IsHeld() || (*lock)->IsHeld()) ever_held = true;
+      if (holder->guard.IsHeld() || holder->lock->IsHeld()) ever_held = true;
       return condition();
     };
   };
   // Held until the client notices the reset; from the suspension on, never held again.
   EXPECT_TRUE(WaitFor([&] { return saw(LockEventType::kSuspended); },
                       absl::FromChrono(session_timeout)));
-  EXPECT_FALSE(guard->IsHeld());
+  EXPECT_FALSE(holder->guard.IsHeld());
   // Every resume is refused: the client's own timer declares the session lost.
   EXPECT_TRUE(WaitFor(not_held_and([&] { return saw(LockEventType::kLost); }),
                       absl::FromChrono(session_timeout * 5)));
@@ -487,8 +491,8 @@ TEST_P(ConnectionLossTest, ReadOnlyServerDoesNotConfirmTheLock) {
   // A round trip on the new session, queued behind anything the lock asked on reconnecting.
   ASSERT_THAT(client->Exists("/").status(), IsOk());
   EXPECT_FALSE(ever_held) << "the lock was held while the server was read-only";
-  EXPECT_FALSE(guard->IsHeld());
-  EXPECT_FALSE((*lock)->IsHeld());
+  EXPECT_FALSE(holder->guard.IsHeld());
+  EXPECT_FALSE(holder->lock->IsHeld());
   EXPECT_FALSE(saw(LockEventType::kReconnected));
 }
 #endif

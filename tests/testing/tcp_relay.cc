@@ -194,7 +194,9 @@ absl::StatusOr<std::unique_ptr<TcpRelay>> TcpRelay::Start(std::string_view targe
     return parsed.status();
   }
   ScopedFd listener(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!listener.valid()) return absl::InternalError(absl::StrCat("relay: socket: ", strerror(errno)));
+  if (!listener.valid()) {
+    return absl::InternalError(absl::StrCat("relay: socket: ", strerror(errno)));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
