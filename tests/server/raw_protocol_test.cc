@@ -811,7 +811,9 @@ TEST(AcceptBackoffTest, FullDescriptorTableDoesNotSpin) {
                               .count();
   ASSERT_GE(before, 0);
   const double cpu_s = static_cast<double>(after - before) / ticks_per_second;
-  EXPECT_LT(cpu_s, 0.2 * window_s) << "CPU " << cpu_s << " s over " << window_s << " s";
+  // A spinning accept loop burns a whole core (0.9 s of 1 s measured before the fix); backing
+  // off costs 0.02 s here. Half a core leaves room for sanitizer builds and a loaded machine.
+  EXPECT_LT(cpu_s, 0.5 * window_s) << "CPU " << cpu_s << " s over " << window_s << " s";
   std::printf("[accept backoff] zkcpp-server CPU with a full fd table: %.2f s over %.2f s\n",
               cpu_s, window_s);
 
