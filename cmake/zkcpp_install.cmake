@@ -1,5 +1,6 @@
-# `cmake --install` rules: headers, the three libraries, the server and CLI binaries, a CMake
-# package (find_package(zkcpp) → zkcpp::client, zkcpp::recipes, zkcpp::testing) and pkg-config
+# `cmake --install` rules: headers, the four libraries, the server and CLI binaries, a CMake
+# package (find_package(zkcpp) → zkcpp::client, zkcpp::recipes, zkcpp::testing,
+# zkcpp::proto: the wire codec, which the static zkcpp::testing links) and pkg-config
 # files (zkcpp, zkcpp-testing). Included from the root CMakeLists.txt after every target exists.
 
 include(GNUInstallDirs)
@@ -10,8 +11,9 @@ set(ZKCPP_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/zkcpp")
 set_target_properties(zkcpp_client PROPERTIES EXPORT_NAME client)
 set_target_properties(zkcpp_recipes PROPERTIES EXPORT_NAME recipes)
 set_target_properties(zkcpp_testing PROPERTIES EXPORT_NAME testing)
+set_target_properties(zkcpp_proto PROPERTIES EXPORT_NAME proto)
 
-install(TARGETS zkcpp_client zkcpp_recipes zkcpp_testing
+install(TARGETS zkcpp_client zkcpp_recipes zkcpp_testing zkcpp_proto
   EXPORT zkcppTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
@@ -20,7 +22,7 @@ install(TARGETS zkcpp-server RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 if(TARGET zkcpp-cli)
   install(TARGETS zkcpp-cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
-foreach(include_dir client/include recipes/include server-embedded/include)
+foreach(include_dir client/include recipes/include server-embedded/include proto/include)
   install(DIRECTORY "${PROJECT_SOURCE_DIR}/${include_dir}/"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" FILES_MATCHING PATTERN "*.h")
 endforeach()

@@ -1,21 +1,22 @@
 // libFuzzer target: feeds arbitrary bytes, as one client connection would
-// send them, through the embedded server's frame decoder, request decoders
-// and protocol state machine (no sockets). Any crash, sanitizer report or
-// unbounded allocation is a bug.
+// send them, through the frame decoder and request decoders of zkcpp::proto
+// and the embedded server's protocol state machine (no sockets). Any crash,
+// sanitizer report or unbounded allocation is a bug.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "frame_decoder.h"
-#include "request_decoder.h"
+#include "zk/proto/connect.h"
+#include "zk/proto/frame_decoder.h"
+#include "zk/proto/request_decoder.h"
 #include "zookeeper_service.h"
 
 namespace {
 
 using zk::testing::internal::ConnectionSink;
-using zk::testing::internal::FrameDecoder;
+using zk::proto::FrameDecoder;
 using zk::testing::internal::ServiceOptions;
 using zk::testing::internal::ZooKeeperService;
 
@@ -37,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
 
   // The decoders alone, on the raw input.
-  (void)zk::testing::internal::DecodeConnectRequest(input);
-  (void)zk::testing::internal::DecodeRequest(input);
+  (void)zk::proto::DecodeConnectRequest(input);
+  (void)zk::proto::DecodeRequest(input);
 
   // The whole connection path. Prefix a valid handshake half of the time so
   // the fuzzer reaches request processing quickly.

@@ -1,7 +1,7 @@
 // zkcpp_bench_raw_driver: the floor of the side-by-side suite — what the server does when the
-// client costs (almost) nothing. One thread, one blocking loopback socket, the jute framing of
-// ConnectRequest, getData and setData written by hand, request bytes prepared once (only the xid
-// changes). Pipelined: `window` requests in one write; then each read's complete replies are
+// client costs (almost) nothing. One thread, one blocking loopback socket, the records of
+// ConnectRequest, getData and setData encoded by zkcpp::proto (the embedded server's codec),
+// request bytes prepared once (only the xid changes). Pipelined: `window` requests in one write; then each read's complete replies are
 // answered by as many new requests in one write. Bench-only code: no watches, no pings (a run
 // keeps the session busy), no reconnects. Workloads: sync_get, sync_set, pipelined_get,
 // pipelined_set (protocol: common/driver_common.h).
@@ -16,53 +16,34 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "driver_common.h"
 #include "loops.h"
+#include "zk/proto/connect.h"
+#include "zk/proto/constants.h"
+#include "zk/proto/frame_decoder.h"
+#include "zk/proto/headers.h"
+#include "zk/proto/jute_reader.h"
+#include "zk/proto/jute_writer.h"
+#include "zk/proto/node_ops.h"
 
 namespace zkbench {
 namespace {
 
-constexpr int32_t kGetData = 4;
-constexpr int32_t kSetData = 5;
-constexpr int32_t kCloseSession = -11;
-constexpr size_t kReplyHeader = 4 + 8 + 4;  // xid, zxid, err
-
-void PutInt(std::string& out, int32_t v) {
-  const uint32_t be = htonl(static_cast<uint32_t>(v));
-  out.append(reinterpret_cast<const char*>(&be), 4);
-}
-void PutLong(std::string& out, int64_t v) {
-  PutInt(out, static_cast<int32_t>(static_cast<uint64_t>(v) >> 32));
-  PutInt(out, static_cast<int32_t>(v & 0xffffffff));
-}
-void PutBuffer(std::string& out, std::string_view bytes) {
-  PutInt(out, static_cast<int32_t>(bytes.size()));
-  out.append(bytes);
-}
-int32_t GetInt(const char* p) {
-  uint32_t be;
-  std::memcpy(&be, p, 4);
-  return static_cast<int32_t>(ntohl(be));
-}
-// Prefixes `body` with its length.
-std::string Frame(const std::string& body) {
-  std::string out;
-  PutInt(out, static_cast<int32_t>(body.size()));
-  return out + body;
-}
+namespace proto = ::zk::proto;
 
 class Connection {
  public:
   ~Connection() {
     if (fd_ >= 0) {
-      std::string close_request;
-      PutInt(close_request, 1 << 30);
-      PutInt(close_request, kCloseSession);
-      const std::string frame = Frame(close_request);
+      proto::JuteWriter close_request;
+      proto::RequestHeader{.xid = 1 << 30, .type = proto::op::kCloseSession}.Encode(
+          close_request);
+      const std::string frame = close_request.TakeFrame();
       (void)!write(fd_, frame.data(), frame.size());
       close(fd_);
     }
@@ -84,14 +65,9 @@ class Connection {
     if (!connected) return false;
     const int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    std::string request;
-    PutInt(request, 0);        // protocolVersion
-    PutLong(request, 0);       // lastZxidSeen
-    PutInt(request, 10000);    // timeOut
-    PutLong(request, 0);       // sessionId
-    PutBuffer(request, std::string(16, '\0'));  // passwd
-    request.push_back('\0');   // readOnly
-    return Send(Frame(request)) && NextFrame().has_value();
+    proto::JuteWriter request;
+    proto::ConnectRequest{.timeout_ms = 10000, .passwd = std::string(16, '\0')}.Encode(request);
+    return Send(request.TakeFrame()) && NextFrame().has_value();
   }
 
   bool Send(std::string_view bytes) {
@@ -106,68 +82,57 @@ class Connection {
   // The next complete frame's body (blocking), or nullopt if the connection broke. The view is
   // valid until the next call.
   std::optional<std::string_view> NextFrame() {
-    if (!FrameReady() && !Fill(true)) return std::nullopt;
-    while (!FrameReady()) {
-      if (!Fill(true)) return std::nullopt;
+    for (;;) {
+      std::string_view body;
+      switch (frames_.NextView(&body)) {
+        case proto::FrameDecoder::Result::kFrame:
+          return body;
+        case proto::FrameDecoder::Result::kError:
+          return std::nullopt;
+        case proto::FrameDecoder::Result::kNeedMore:
+          if (!Fill(true)) return std::nullopt;
+          break;
+      }
     }
-    return TakeFrame();
   }
   // A complete frame already buffered (reading more without blocking), or nullopt.
   std::optional<std::string_view> BufferedFrame() {
-    if (!FrameReady()) Fill(false);
-    if (!FrameReady()) return std::nullopt;
-    return TakeFrame();
+    std::string_view body;
+    if (frames_.NextView(&body) == proto::FrameDecoder::Result::kFrame) return body;
+    Fill(false);
+    if (frames_.NextView(&body) == proto::FrameDecoder::Result::kFrame) return body;
+    return std::nullopt;
   }
 
  private:
-  bool FrameReady() const {
-    return in_.size() - at_ >= 4 && in_.size() - at_ >= 4 + static_cast<size_t>(GetInt(&in_[at_]));
-  }
-  std::string_view TakeFrame() {
-    const size_t length = static_cast<size_t>(GetInt(&in_[at_]));
-    std::string_view body(&in_[at_ + 4], length);
-    at_ += 4 + length;
-    return body;
-  }
   bool Fill(bool block) {
-    if (at_ > 0 && at_ == in_.size()) {
-      in_.clear();
-      at_ = 0;
-    } else if (at_ > (1 << 20)) {
-      in_.erase(0, at_);
-      at_ = 0;
-    }
-    const size_t old = in_.size();
-    in_.resize(old + (1 << 16));
-    const ssize_t n = recv(fd_, &in_[old], 1 << 16, block ? 0 : MSG_DONTWAIT);
-    in_.resize(old + (n > 0 ? n : 0));
+    const ssize_t n = recv(fd_, chunk_, sizeof(chunk_), block ? 0 : MSG_DONTWAIT);
+    if (n > 0) frames_.Append(std::string_view(chunk_, static_cast<size_t>(n)));
     return n > 0;
   }
 
   int fd_ = -1;
-  std::string in_;
-  size_t at_ = 0;
+  // No frame limit: a bench run picks its own value sizes.
+  proto::FrameDecoder frames_{std::numeric_limits<int32_t>::max()};
+  char chunk_[1 << 16];
 };
 
 // A request's bytes, prepared once; Stamp() writes the next xid into them.
 class Request {
  public:
-  Request(int32_t type, const std::string& path, const std::string* data) {
-    std::string body;
-    PutInt(body, 0);  // xid
-    PutInt(body, type);
-    PutBuffer(body, path);
+  Request(const std::string& path, const std::string* data) {
+    proto::JuteWriter writer;
     if (data != nullptr) {
-      PutBuffer(body, *data);
-      PutInt(body, -1);  // any version
+      proto::RequestHeader{.type = proto::op::kSetData}.Encode(writer);
+      proto::SetDataRequest{.path = path, .data = *data, .version = -1}.Encode(writer);
     } else {
-      body.push_back('\0');  // no watch
+      proto::RequestHeader{.type = proto::op::kGetData}.Encode(writer);
+      proto::GetDataRequest{.path = path, .watch = false}.Encode(writer);
     }
-    bytes_ = Frame(body);
+    bytes_ = writer.TakeFrame();
   }
   const std::string& Stamp(int32_t xid) {
-    const uint32_t be = htonl(static_cast<uint32_t>(xid));
-    std::memcpy(&bytes_[4], &be, 4);
+    proto::PatchRequestXid(bytes_, xid);
     return bytes_;
   }
 
@@ -175,10 +140,14 @@ class Request {
   std::string bytes_;
 };
 
-// A reply is good if its err is 0 and, for getData, its data has the expected length.
+// A reply is good if its err is 0 and, for getData, its data has the expected length. Reads
+// only the length prefix of GetDataResponse.data, not the whole record: no copy of the value.
 bool GoodReply(std::string_view body, bool get, int64_t size) {
-  if (body.size() < kReplyHeader || GetInt(body.data() + 12) != 0) return false;
-  return !get || (body.size() >= kReplyHeader + 4 && GetInt(body.data() + kReplyHeader) == size);
+  proto::JuteReader reader(body);
+  proto::ReplyHeader header;
+  header.Decode(reader);
+  if (!reader.ok() || header.err != proto::err::kOk) return false;
+  return !get || (reader.ReadInt() == size && reader.ok());
 }
 
 int Run(const DriverConfig& config) {
@@ -194,7 +163,7 @@ int Run(const DriverConfig& config) {
     return 1;
   }
   const std::string value(static_cast<size_t>(config.size), 'v');
-  Request request(get ? kGetData : kSetData, config.path, get ? nullptr : &value);
+  Request request(config.path, get ? nullptr : &value);
   int32_t xid = 0;
 
   if (w == "sync_get" || w == "sync_set") {

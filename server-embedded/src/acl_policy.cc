@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "protocol.h"
+#include "proto_aliases.h"
 #include "sha1.h"
 
 namespace zk::testing::internal {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "records.h"
+#include "proto_aliases.h"
 
 namespace zk::testing::internal {
 

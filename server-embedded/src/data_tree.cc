@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "protocol.h"
+#include "proto_aliases.h"
 
 namespace zk::testing::internal {
 namespace {

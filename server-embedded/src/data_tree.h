@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "records.h"
+#include "proto_aliases.h"
 
 namespace zk::testing::internal {
 

@@ -18,7 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "event_loop.h"
 #include "four_letter_words.h"
-#include "frame_decoder.h"
+#include "proto_aliases.h"
 #include "zookeeper_service.h"
 
 namespace zk::testing {

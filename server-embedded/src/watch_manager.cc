@@ -1,6 +1,6 @@
 #include "watch_manager.h"
 
-#include "protocol.h"
+#include "proto_aliases.h"
 
 namespace zk::testing::internal {
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "acl_policy.h"
 #include "path_validator.h"
-#include "protocol.h"
+#include "proto_aliases.h"
 
 namespace zk::testing::internal {
 namespace {

@@ -16,8 +16,7 @@
 
 #include "absl/status/status.h"
 #include "data_tree.h"
-#include "jute_writer.h"
-#include "request_decoder.h"
+#include "proto_aliases.h"
 #include "session_tracker.h"
 #include "watch_manager.h"
 #include "zk/testing/embedded_server.h"

@@ -7,66 +7,51 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+
+#include "zk/proto/connect.h"
+#include "zk/proto/frame_decoder.h"
+#include "zk/proto/headers.h"
 
 namespace zk::testing {
 
 Bytes& Bytes::Int(int32_t v) {
-  for (int i = 3; i >= 0; --i) data_.push_back(static_cast<char>((static_cast<uint32_t>(v) >> (8 * i)) & 0xff));
+  writer_.WriteInt(v);
   return *this;
 }
 
 Bytes& Bytes::Long(int64_t v) {
-  for (int i = 7; i >= 0; --i) data_.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  writer_.WriteLong(v);
   return *this;
 }
 
 Bytes& Bytes::Bool(bool v) {
-  data_.push_back(v ? 1 : 0);
+  writer_.WriteBool(v);
   return *this;
 }
 
 Bytes& Bytes::Str(const std::string& s) {
-  Int(static_cast<int32_t>(s.size()));
-  data_ += s;
+  writer_.WriteString(s);
   return *this;
 }
 
 Bytes& Bytes::Raw(const std::string& s) {
-  data_ += s;
+  writer_.WriteRaw(s);
   return *this;
 }
 
-std::string Bytes::Framed() const {
-  Bytes framed;
-  framed.Int(static_cast<int32_t>(data_.size()));
-  return framed.data_ + data_;
-}
+std::string Bytes::Framed() const { return zk::proto::EncodeFrame(writer_.body()); }
 
 int32_t Cursor::Int() {
-  if (remaining() < 4) {
-    pos_ = data_.size();
-    return INT32_MIN;
-  }
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(data_[pos_++]);
-  return static_cast<int32_t>(v);
+  int32_t v = reader_.ReadInt();
+  return reader_.ok() ? v : INT32_MIN;
 }
 
-int64_t Cursor::Long() {
-  uint64_t hi = static_cast<uint32_t>(Int());
-  uint64_t lo = static_cast<uint32_t>(Int());
-  return static_cast<int64_t>((hi << 32) | lo);
-}
+int64_t Cursor::Long() { return reader_.ReadLong(); }
 
-bool Cursor::Bool() { return remaining() > 0 && data_[pos_++] != 0; }
+bool Cursor::Bool() { return reader_.ReadBool(); }
 
-std::string Cursor::Str() {
-  int32_t n = Int();
-  if (n < 0 || static_cast<size_t>(n) > remaining()) return "";
-  std::string s = data_.substr(pos_, n);
-  pos_ += n;
-  return s;
-}
+std::string Cursor::Str() { return reader_.ReadString(); }
 
 RawClient::RawClient(int port) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -121,7 +106,8 @@ bool RawClient::ReadExact(size_t n, std::string* out, int timeout_ms) {
 std::optional<std::string> RawClient::ReadFrame(int timeout_ms) {
   std::string header;
   if (fd_ < 0 || !ReadExact(4, &header, timeout_ms)) return std::nullopt;
-  int32_t length = Cursor(header).Int();
+  zk::proto::JuteReader length_reader(header);
+  int32_t length = length_reader.ReadInt();
   if (length < 0) return std::nullopt;
   std::string body;
   if (!ReadExact(static_cast<size_t>(length), &body, timeout_ms)) return std::nullopt;
@@ -165,17 +151,22 @@ bool RawClient::WaitClosed(int timeout_ms) {
 std::optional<std::string> RawClient::Handshake(int32_t timeout_ms, int64_t session_id,
                                                 const std::string& passwd,
                                                 bool with_read_only_byte, bool read_only) {
-  Bytes request;
-  request.Int(0).Long(0).Int(timeout_ms).Long(session_id).Str(passwd);
-  if (with_read_only_byte) request.Bool(read_only);
-  Send(request.Framed());
+  zk::proto::JuteWriter request;
+  zk::proto::ConnectRequest{.timeout_ms = timeout_ms,
+                            .session_id = session_id,
+                            .passwd = passwd,
+                            .has_read_only = with_read_only_byte,
+                            .read_only = read_only}
+      .Encode(request);
+  Send(request.TakeFrame());
   return ReadFrame();
 }
 
 void RawClient::Request(int32_t xid, int32_t type, const Bytes& body) {
-  Bytes request;
-  request.Int(xid).Int(type).Raw(body.str());
-  Send(request.Framed());
+  zk::proto::JuteWriter request;
+  zk::proto::RequestHeader{.xid = xid, .type = type}.Encode(request);
+  request.WriteRaw(body.str());
+  Send(request.TakeFrame());
 }
 
 std::string FourLetterWord(int port, const std::string& word) {

@@ -1,6 +1,9 @@
-// RawClient: a hand-rolled ZooKeeper wire client for byte-level tests of the
+// RawClient: a blocking ZooKeeper wire client for byte-level tests of the
 // embedded server (handshake variants, malformed frames, four-letter words,
-// ops the C library cannot send such as addWatch).
+// ops the C library cannot send such as addWatch). Tests write request bodies
+// by hand with Bytes and read replies with Cursor, both thin layers over the
+// jute codec of zkcpp::proto, so that a test can also send what no record
+// would encode.
 
 #ifndef ZK_TESTS_SERVER_RAW_CLIENT_H_
 #define ZK_TESTS_SERVER_RAW_CLIENT_H_
@@ -10,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "zk/proto/jute_reader.h"
+#include "zk/proto/jute_writer.h"
+
 namespace zk::testing {
 
-// Appends big-endian jute values to a byte string.
+// Appends big-endian jute values to a byte string (a zk::proto::JuteWriter).
 class Bytes {
  public:
   Bytes& Int(int32_t v);
@@ -22,25 +28,28 @@ class Bytes {
   Bytes& Raw(const std::string& s);
   // Returns the bytes with an int32 length prefix.
   std::string Framed() const;
-  const std::string& str() const { return data_; }
+  std::string str() const { return std::string(writer_.body()); }
 
  private:
-  std::string data_;
+  zk::proto::JuteWriter writer_;
 };
 
-// Reads big-endian jute values from a byte string.
+// Reads big-endian jute values from a byte string (a zk::proto::JuteReader). A read past the
+// end returns INT32_MIN / 0 / false / "" and leaves nothing remaining.
 class Cursor {
  public:
-  explicit Cursor(std::string data) : data_(std::move(data)) {}
+  explicit Cursor(std::string data) : data_(std::move(data)), reader_(data_) {}
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
   int32_t Int();
   int64_t Long();
   bool Bool();
   std::string Str();
-  size_t remaining() const { return data_.size() - pos_; }
+  size_t remaining() const { return reader_.ok() ? reader_.remaining() : 0; }
 
  private:
-  std::string data_;
-  size_t pos_ = 0;
+  const std::string data_;
+  zk::proto::JuteReader reader_;
 };
 
 // One blocking TCP connection to 127.0.0.1. Thread-compatible.

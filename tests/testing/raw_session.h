@@ -3,7 +3,8 @@
 // RawSession speaks just enough of the 3.8 wire protocol (protocol.md §1-4) over one blocking
 // TCP connection to open or resume a session, create a node, test existence, ping and close
 // the session. It has no dependency on libzookeeper or zk::Client, so it can check servers
-// (real or embedded) and the fixture itself independently of the client under test.
+// (real or embedded) and the fixture itself independently of the client under test. Its bytes
+// come from the records of zkcpp::proto (zk/proto/), the codec the embedded server uses too.
 //
 // ForceExpireSession makes the *server* expire a session now, as Curator once did: it resumes
 // the session on a second connection (same id and password; the server drops the session's

@@ -1,6 +1,8 @@
-#include "records.h"
+#include "zk/proto/records.h"
 
-namespace zk::testing::internal {
+#include <utility>
+
+namespace zk::proto {
 
 void WriteStat(const Stat& stat, JuteWriter& writer) {
   writer.WriteLong(stat.czxid);
@@ -14,6 +16,20 @@ void WriteStat(const Stat& stat, JuteWriter& writer) {
   writer.WriteInt(stat.data_length);
   writer.WriteInt(stat.num_children);
   writer.WriteLong(stat.pzxid);
+}
+
+void ReadStat(JuteReader& reader, Stat& stat) {
+  stat.czxid = reader.ReadLong();
+  stat.mzxid = reader.ReadLong();
+  stat.ctime = reader.ReadLong();
+  stat.mtime = reader.ReadLong();
+  stat.version = reader.ReadInt();
+  stat.cversion = reader.ReadInt();
+  stat.aversion = reader.ReadInt();
+  stat.ephemeral_owner = reader.ReadLong();
+  stat.data_length = reader.ReadInt();
+  stat.num_children = reader.ReadInt();
+  stat.pzxid = reader.ReadLong();
 }
 
 void WriteAcls(const std::vector<Acl>& acls, JuteWriter& writer) {
@@ -39,4 +55,4 @@ std::vector<Acl> ReadAcls(JuteReader& reader) {
   return acls;
 }
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto

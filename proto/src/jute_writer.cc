@@ -1,8 +1,8 @@
-#include "jute_writer.h"
+#include "zk/proto/jute_writer.h"
 
 #include <utility>
 
-namespace zk::testing::internal {
+namespace zk::proto {
 namespace {
 
 void PutBigEndian(uint64_t v, int bytes, char* out) {
@@ -13,6 +13,8 @@ void PutBigEndian(uint64_t v, int bytes, char* out) {
 }
 
 }  // namespace
+
+void EncodeIntAt(int32_t v, char* out) { PutBigEndian(static_cast<uint32_t>(v), 4, out); }
 
 void JuteWriter::WriteInt(int32_t v) {
   char buf[4];
@@ -43,4 +45,4 @@ std::string JuteWriter::TakeFrame() {
   return frame;
 }
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto

@@ -1,16 +1,21 @@
-// Records shared by requests and replies: Stat, Id, ACL.
+// zk/proto/records.h — the records shared by many requests and replies (protocol.md §6): Stat,
+// the 68-byte metadata of a znode; Id, an authenticated identity; Acl, one ACL entry.
+//
+// Example:
+//   zk::proto::Stat stat;
+//   zk::proto::ReadStat(reader, stat);
 
-#ifndef ZK_SERVER_EMBEDDED_SRC_RECORDS_H_
-#define ZK_SERVER_EMBEDDED_SRC_RECORDS_H_
+#ifndef ZK_PROTO_RECORDS_H_
+#define ZK_PROTO_RECORDS_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "jute_reader.h"
-#include "jute_writer.h"
+#include "zk/proto/jute_reader.h"
+#include "zk/proto/jute_writer.h"
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
 // Holds the client-visible Stat of a znode (68 bytes on the wire).
 struct Stat {
@@ -25,6 +30,7 @@ struct Stat {
   int32_t data_length = 0;
   int32_t num_children = 0;
   int64_t pzxid = 0;
+  friend bool operator==(const Stat&, const Stat&) = default;
 };
 
 // Holds an authentication identity such as ("digest", "user:hash").
@@ -43,11 +49,13 @@ struct Acl {
 
 // Appends a Stat record.
 void WriteStat(const Stat& stat, JuteWriter& writer);
+// Reads a Stat record into *stat.
+void ReadStat(JuteReader& reader, Stat& stat);
 // Appends a vector<ACL>.
 void WriteAcls(const std::vector<Acl>& acls, JuteWriter& writer);
 // Reads a vector<ACL>; a null vector reads as empty.
 std::vector<Acl> ReadAcls(JuteReader& reader);
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto
 
-#endif  // ZK_SERVER_EMBEDDED_SRC_RECORDS_H_
+#endif  // ZK_PROTO_RECORDS_H_

@@ -1,6 +1,6 @@
-#include "jute_reader.h"
+#include "zk/proto/jute_reader.h"
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
 bool JuteReader::Take(size_t n, const char** out) {
   if (!ok_ || remaining() < n) {
@@ -66,4 +66,4 @@ std::vector<std::string> JuteReader::ReadStringVector() {
   return out;
 }
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto

@@ -1,14 +1,17 @@
-// Protocol constants of ZooKeeper 3.8: opcodes, error codes, event types,
-// permissions and special xids.
+// zk/proto/constants.h — the numbers of the ZooKeeper 3.8 wire protocol: opcodes, error codes,
+// watch event types and states, ACL permissions, special xids and the default frame limit
+// (protocol.md §3-§5). One list for the embedded server and every client of the protocol, so
+// that an opcode or error code is spelled once.
 
-#ifndef ZK_SERVER_EMBEDDED_SRC_PROTOCOL_H_
-#define ZK_SERVER_EMBEDDED_SRC_PROTOCOL_H_
+#ifndef ZK_PROTO_CONSTANTS_H_
+#define ZK_PROTO_CONSTANTS_H_
 
 #include <cstdint>
 #include <string_view>
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
+// The largest frame body either side accepts by default (jute.maxbuffer, 1 MB - 1).
 inline constexpr int32_t kMaxFrameLength = 0xfffff;
 
 namespace op {
@@ -46,10 +49,15 @@ inline constexpr int32_t kError = -1;
 
 namespace err {
 inline constexpr int32_t kOk = 0;
+inline constexpr int32_t kSystemError = -1;
 inline constexpr int32_t kRuntimeInconsistency = -2;
+inline constexpr int32_t kDataInconsistency = -3;
+inline constexpr int32_t kConnectionLoss = -4;
 inline constexpr int32_t kMarshallingError = -5;
 inline constexpr int32_t kUnimplemented = -6;
+inline constexpr int32_t kOperationTimeout = -7;
 inline constexpr int32_t kBadArguments = -8;
+inline constexpr int32_t kApiError = -100;
 inline constexpr int32_t kNoNode = -101;
 inline constexpr int32_t kNoAuth = -102;
 inline constexpr int32_t kBadVersion = -103;
@@ -59,6 +67,7 @@ inline constexpr int32_t kNotEmpty = -111;
 inline constexpr int32_t kSessionExpired = -112;
 inline constexpr int32_t kInvalidAcl = -114;
 inline constexpr int32_t kAuthFailed = -115;
+inline constexpr int32_t kSessionMoved = -118;
 inline constexpr int32_t kNotReadOnly = -119;
 inline constexpr int32_t kNoWatcher = -121;
 inline constexpr int32_t kReconfigDisabled = -123;
@@ -69,6 +78,7 @@ inline constexpr int32_t kNodeCreated = 1;
 inline constexpr int32_t kNodeDeleted = 2;
 inline constexpr int32_t kNodeDataChanged = 3;
 inline constexpr int32_t kNodeChildrenChanged = 4;
+// KeeperState of a WatcherEvent; the server only ever sends SyncConnected.
 inline constexpr int32_t kSyncConnectedState = 3;
 }  // namespace event
 
@@ -89,12 +99,12 @@ inline constexpr int32_t kSetWatches = -8;
 }  // namespace xid
 
 // Returns the ZooKeeper name of an opcode ("create", "getData", ...), or
-// "unknown" for an opcode the server does not implement.
+// "unknown" for an opcode outside the list above.
 std::string_view OpName(int32_t opcode);
 
-// Returns true if `opcode` is a request the server implements.
+// Returns true if `opcode` is a request opcode of the list above.
 bool IsKnownOp(int32_t opcode);
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto
 
-#endif  // ZK_SERVER_EMBEDDED_SRC_PROTOCOL_H_
+#endif  // ZK_PROTO_CONSTANTS_H_

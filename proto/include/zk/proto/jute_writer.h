@@ -1,14 +1,22 @@
-// JuteWriter: encodes ZooKeeper's jute binary encoding and frames packets.
+// zk/proto/jute_writer.h — JuteWriter, the encoding half of ZooKeeper's jute binary encoding
+// (protocol.md §1), which also frames what it wrote: the writer reserves the 4-byte length
+// prefix up front, so a packet is built in one buffer and framed without a copy.
+//
+// Example:
+//   zk::proto::JuteWriter writer;
+//   zk::proto::RequestHeader{.xid = 1, .type = zk::proto::op::kGetData}.Encode(writer);
+//   zk::proto::GetDataRequest{.path = "/a"}.Encode(writer);
+//   Send(writer.TakeFrame());
 
-#ifndef ZK_SERVER_EMBEDDED_SRC_JUTE_WRITER_H_
-#define ZK_SERVER_EMBEDDED_SRC_JUTE_WRITER_H_
+#ifndef ZK_PROTO_JUTE_WRITER_H_
+#define ZK_PROTO_JUTE_WRITER_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
 // Appends jute primitives to a growing byte string. The writer starts with a
 // 4-byte placeholder for the frame length; TakeFrame() patches it and returns
@@ -30,6 +38,8 @@ class JuteWriter {
 
   // Returns the body size so far (without the length prefix).
   size_t body_size() const { return out_.size() - 4; }
+  // Returns the body written so far (without the length prefix); valid until the next write.
+  std::string_view body() const { return std::string_view(out_).substr(4); }
   // Returns the length-prefixed packet and leaves the writer empty.
   std::string TakeFrame();
 
@@ -37,6 +47,9 @@ class JuteWriter {
   std::string out_;
 };
 
-}  // namespace zk::testing::internal
+// Writes `v` big-endian into out[0..3] (patching a prepared packet, e.g. its xid).
+void EncodeIntAt(int32_t v, char* out);
 
-#endif  // ZK_SERVER_EMBEDDED_SRC_JUTE_WRITER_H_
+}  // namespace zk::proto
+
+#endif  // ZK_PROTO_JUTE_WRITER_H_

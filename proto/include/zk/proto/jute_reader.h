@@ -1,7 +1,16 @@
-// JuteReader: decodes ZooKeeper's jute binary encoding from a byte buffer.
+// zk/proto/jute_reader.h — JuteReader, the decoding half of ZooKeeper's jute binary encoding
+// (protocol.md §1): big-endian ints and longs, one-byte booleans, length-prefixed buffers,
+// strings and vectors. Every record of zk/proto decodes through it, so the bounds checks that
+// protect the embedded server from hostile input protect every client too.
+//
+// Example:
+//   zk::proto::JuteReader reader(body);
+//   int32_t xid = reader.ReadInt();
+//   int64_t zxid = reader.ReadLong();
+//   if (!reader.ok()) return absl::InternalError("truncated ReplyHeader");
 
-#ifndef ZK_SERVER_EMBEDDED_SRC_JUTE_READER_H_
-#define ZK_SERVER_EMBEDDED_SRC_JUTE_READER_H_
+#ifndef ZK_PROTO_JUTE_READER_H_
+#define ZK_PROTO_JUTE_READER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
 // Reads jute primitives (big-endian ints, length-prefixed buffers and strings)
 // from a borrowed buffer. A read past the end, a negative length other than -1
@@ -19,6 +28,7 @@ namespace zk::testing::internal {
 // Thread-compatible: not safe for concurrent use of one instance.
 class JuteReader {
  public:
+  // Borrows `data`: it must outlive the reader.
   explicit JuteReader(std::string_view data) : data_(data) {}
 
   int32_t ReadInt();
@@ -37,6 +47,9 @@ class JuteReader {
 
   bool ok() const { return ok_; }
   size_t remaining() const { return data_.size() - position_; }
+  // Returns the bytes not read yet (empty once failed).
+  std::string_view rest() const { return ok_ ? data_.substr(position_) : std::string_view(); }
+  // Puts the reader in the failed state (a record that decodes but is invalid).
   void Fail() { ok_ = false; }
 
  private:
@@ -47,6 +60,6 @@ class JuteReader {
   bool ok_ = true;
 };
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto
 
-#endif  // ZK_SERVER_EMBEDDED_SRC_JUTE_READER_H_
+#endif  // ZK_PROTO_JUTE_READER_H_

@@ -1,7 +1,15 @@
-// Decoding of client packets: the ConnectRequest and every request record.
+// zk/proto/request_decoder.h — the server side's view of a request: Request, one flat struct
+// that holds whichever request record an opcode carries (multi's sub-operations included), and
+// DecodeRequest, which reads the RequestHeader and dispatches to the op's record in
+// node_ops.h / session_ops.h. A flat struct lets the server's state machine read `path` or
+// `version` without knowing which record they came from; the layouts stay in the records.
+//
+// Example:
+//   absl::StatusOr<zk::proto::Request> request = zk::proto::DecodeRequest(body);
+//   if (request.ok() && !request->body_ok) ReplyMarshallingError(request->xid);
 
-#ifndef ZK_SERVER_EMBEDDED_SRC_REQUEST_DECODER_H_
-#define ZK_SERVER_EMBEDDED_SRC_REQUEST_DECODER_H_
+#ifndef ZK_PROTO_REQUEST_DECODER_H_
+#define ZK_PROTO_REQUEST_DECODER_H_
 
 #include <cstdint>
 #include <string>
@@ -9,21 +17,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "records.h"
+#include "zk/proto/connect.h"
+#include "zk/proto/records.h"
 
-namespace zk::testing::internal {
-
-// Holds a decoded ConnectRequest.
-struct ConnectRequest {
-  int32_t protocol_version = 0;
-  int64_t last_zxid_seen = 0;
-  int32_t timeout_ms = 0;
-  int64_t session_id = 0;
-  std::string passwd;
-  // True if the client appended the readOnly byte (3.4+ clients).
-  bool has_read_only = false;
-  bool read_only = false;
-};
+namespace zk::proto {
 
 // Holds any decoded request. Only the fields of `opcode`'s record are set.
 struct Request {
@@ -57,17 +54,12 @@ struct Request {
   std::vector<Request> ops;
 };
 
-// Decodes a ConnectRequest body (the frame without its length prefix).
-// Errors: InvalidArgument if the record is truncated or the passwd is not
-// 16 bytes long.
-absl::StatusOr<ConnectRequest> DecodeConnectRequest(std::string_view body);
-
 // Decodes a RequestHeader and the request record that follows it. A body that
 // does not decode yields a Request with body_ok == false. An unknown opcode
 // yields a Request with only xid and opcode set.
 // Errors: InvalidArgument if the body is shorter than a RequestHeader.
 absl::StatusOr<Request> DecodeRequest(std::string_view body);
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto
 
-#endif  // ZK_SERVER_EMBEDDED_SRC_REQUEST_DECODER_H_
+#endif  // ZK_PROTO_REQUEST_DECODER_H_

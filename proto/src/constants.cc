@@ -1,6 +1,6 @@
-#include "protocol.h"
+#include "zk/proto/constants.h"
 
-namespace zk::testing::internal {
+namespace zk::proto {
 
 std::string_view OpName(int32_t opcode) {
   switch (opcode) {
@@ -39,4 +39,4 @@ std::string_view OpName(int32_t opcode) {
 
 bool IsKnownOp(int32_t opcode) { return OpName(opcode) != "unknown"; }
 
-}  // namespace zk::testing::internal
+}  // namespace zk::proto
