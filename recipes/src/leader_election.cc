@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "contender.h"
 #include "listener_set.h"
+#include "recipe_status.h"
 #include "zk/internal/client_access.h"
 #include "zk/path.h"
 
@@ -14,10 +15,9 @@ namespace zk::recipes {
 
 using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
+using internal::Av;
 
 namespace {
-
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr char kMarker[] = "latch-";
 // How long a participant whose attempt failed waits before it joins again.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "recipe_status.h"
 #include "zk/internal/client_access.h"
 #include "zk/path.h"
 
@@ -13,14 +14,10 @@ namespace zk::recipes {
 
 using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
+using internal::Av;
+using internal::Transient;
 
 namespace {
-
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-bool Transient(const absl::Status& s) {
-  return absl::IsUnavailable(s) || IsSessionExpired(s) || absl::IsDeadlineExceeded(s);
-}
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
