@@ -4,27 +4,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "recipe_status.h"
 #include "zk/internal/client_access.h"
 #include "zk/path.h"
 
 namespace zk::recipes::internal {
 
 using zk::internal::ClientAccess;
-
-namespace {
-
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-// Errors after which the same step is simply tried again: the request waits for the next
-// connection (or the session listener takes over after a loss). A deadline too: while members
-// fail one after another, a request can wait out the operation timeout on a session that is
-// still alive. (A protected create that timed out removes its node, if it made one, by itself.)
-bool Transient(const absl::Status& status) {
-  return absl::IsUnavailable(status) || IsSessionExpired(status) ||
-         absl::IsDeadlineExceeded(status);
-}
-
-}  // namespace
 
 std::optional<std::string> PredecessorBlocks(const std::vector<std::string>& sorted, size_t self) {
   if (self == 0) return std::nullopt;

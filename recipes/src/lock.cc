@@ -1,3 +1,6 @@
+// Lock, LockGuard and ReadWriteLock (zk/recipes/lock.h): each acquisition is a Contender whose
+// blocker decides who waits for whom (the predecessor, or for a reader the first writer before it).
+
 #include "zk/recipes/lock.h"
 
 #include <utility>
@@ -5,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "contender.h"
 #include "listener_set.h"
+#include "loop_wait.h"
 #include "zk/internal/client_access.h"
 #include "zk/path.h"
 
@@ -12,10 +16,10 @@ namespace zk::recipes {
 
 using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
+using internal::WaitForLoopResult;
+using internal::WaitForResult;
 
 namespace {
-
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr char kMutexMarker[] = "lock-";
 constexpr char kReadMarker[] = "__READ__";
@@ -27,51 +31,6 @@ std::optional<std::string> FirstWriterBlocks(const std::vector<std::string>& sor
     if (sorted[i].find(kWriteMarker) != std::string::npos) return sorted[i];
   }
   return std::nullopt;
-}
-
-// Blocks on the loop's hand-off of an async result; the recipe's own deadline bounds the wait,
-// the margin only guards against a lost completion.
-template <typename T>
-absl::StatusOr<T> WaitForResult(Client& client, std::string_view op, std::string_view path,
-                                absl::Duration bound,
-                                absl::AnyInvocable<void(Callback<T>) &&> start) {
-  if (ClientAccess::OnLoopThread(client)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Av(op), " ", Av(path),
-                     ": blocking call from an inline callback would deadlock; use the Async form"));
-  }
-  struct State {
-    zk::internal::Notification done;
-    std::optional<absl::StatusOr<T>> result;
-  };
-  auto state = std::make_shared<State>();
-  std::move(start)([state](absl::StatusOr<T> result) {
-    state->result = std::move(result);
-    state->done.NotifyFromOwner();
-  });
-  if (!state->done.WaitForNotificationWithTimeout(bound)) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(Av(op), " ", Av(path), ": no completion (internal error: please report)"));
-  }
-  return std::move(*state->result);
-}
-
-// As WaitForResult, with `step` started on the loop thread; on a closed client the result is
-// `if_closed`.
-template <typename T>
-absl::StatusOr<T> WaitForLoopResult(Client& client, std::string_view op, std::string_view path,
-                                    absl::Duration bound, absl::StatusOr<T> if_closed,
-                                    absl::AnyInvocable<void(Callback<T>) &&> step) {
-  return WaitForResult<T>(
-      client, op, path, bound,
-      [&client, &if_closed, step = std::move(step)](Callback<T> done) mutable {
-        auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-        if (!ClientAccess::RunOnLoop(client, [step = std::move(step), shared_done]() mutable {
-              std::move(step)(std::move(*shared_done));
-            })) {
-          std::move(*shared_done)(std::move(if_closed));
-        }
-      });
 }
 
 }  // namespace
@@ -365,106 +324,6 @@ absl::StatusOr<std::unique_ptr<ReadWriteLock>> ReadWriteLock::Create(Client& cli
   std::unique_ptr<Lock> write(
       new Lock(client, std::string(path), std::move(options), std::move(write_kind)));
   return std::unique_ptr<ReadWriteLock>(new ReadWriteLock(std::move(read), std::move(write)));
-}
-
-// --- Semaphore ---------------------------------------------------------------------------------
-
-namespace {
-// Returns a lease in the background, until its node is gone (a closed client took it along).
-void ReturnLeaseInBackground(Client& client, std::string path) {
-  ClientAccess::RunOnLoop(client, [&client, path = std::move(path)]() mutable {
-    internal::DeleteUntilGone(client, std::move(path), nullptr);
-  });
-}
-}  // namespace
-
-Lease& Lease::operator=(Lease&& other) noexcept {
-  if (this != &other) {
-    if (!node_path_.empty()) ReturnLeaseInBackground(*client_, std::move(node_path_));
-    client_ = other.client_;
-    node_path_ = std::move(other.node_path_);
-    other.node_path_.clear();
-  }
-  return *this;
-}
-
-Lease::~Lease() {
-  if (!node_path_.empty()) ReturnLeaseInBackground(*client_, std::move(node_path_));
-}
-
-absl::Status Lease::Release() {
-  if (node_path_.empty()) return absl::OkStatus();
-  std::string path = std::exchange(node_path_, {});
-  if (ClientAccess::OnLoopThread(*client_)) {
-    ReturnLeaseInBackground(*client_, std::move(path));
-    return absl::OkStatus();
-  }
-  absl::Status deleted = client_->Delete(path);
-  if (IsNoNode(deleted) || absl::IsCancelled(deleted)) return absl::OkStatus();
-  // Not known to be gone: keep trying in the background, or the lease stays taken for the
-  // session's life.
-  if (absl::IsUnavailable(deleted) || absl::IsDeadlineExceeded(deleted)) {
-    ReturnLeaseInBackground(*client_, std::move(path));
-  }
-  return deleted;
-}
-
-absl::StatusOr<std::unique_ptr<Semaphore>> Semaphore::Create(Client& client, std::string_view path,
-                                                             int max_leases) {
-  ZK_RETURN_IF_ERROR(ValidatePath("semaphore", path));
-  if (path == "/") return absl::InvalidArgumentError("semaphore /: the root cannot be its path");
-  if (max_leases < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("semaphore ", Av(path), ": max_leases is ",
-                                                   max_leases, "; it must be at least 1"));
-  }
-  return std::unique_ptr<Semaphore>(new Semaphore(client, std::string(path), max_leases));
-}
-
-absl::StatusOr<Lease> Semaphore::Acquire(std::chrono::milliseconds timeout) {
-  if (timeout <= std::chrono::milliseconds::zero()) {
-    return absl::InvalidArgumentError(absl::StrCat("semaphore ", path_,
-                                                   ": timeout must be positive (got ",
-                                                   timeout.count(), " ms)"));
-  }
-  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
-  const auto remaining = [deadline] {
-    return std::max(absl::ToChronoMilliseconds(deadline - absl::Now()),
-                    std::chrono::milliseconds(1));
-  };
-  // The mutex orders the waiters: only its holder looks at (and watches) the leases. One Lock
-  // per call, as a Lock is not reentrant: threads sharing this Semaphore queue like processes.
-  ZK_ASSIGN_OR_RETURN(std::unique_ptr<Lock> mutex, Lock::Create(client_, JoinPath(path_, "locks")));
-  ZK_ASSIGN_OR_RETURN(LockGuard turn, mutex->Acquire(remaining()));
-  const std::string leases = JoinPath(path_, "leases");
-  ZK_ASSIGN_OR_RETURN(CreateResult created,
-                      client_.Create(JoinPath(leases, "lease-"), "",
-                                     {.mode = CreateMode::kEphemeralSequential,
-                                      .create_parents = true,
-                                      .protect = true}));
-  Lease lease(&client_, created.path);
-  while (true) {
-    auto changed = std::make_shared<zk::internal::Notification>();
-    // The watch fires on the loop thread, not on the callback executor: this may be running on
-    // the dispatcher thread, which would then never deliver it.
-    absl::StatusOr<Watched<ChildrenResult>> children = WaitForLoopResult<Watched<ChildrenResult>>(
-        client_, "semaphore", path_, absl::FromChrono(timeout) + absl::Minutes(5),
-        absl::CancelledError(absl::StrCat("semaphore ", path_, ": client is closed")),
-        [client = &client_, leases, changed](Callback<Watched<ChildrenResult>> done) {
-          ClientAccess::GetChildrenAndWatch(
-              *client, leases, [changed](const WatchEvent&) { changed->NotifyFromOwner(); },
-              std::move(done));
-        });
-    if (!children.ok()) return children.status();  // `lease` is returned on the way out
-    if (static_cast<int>(children->result.children.size()) <= max_leases_) {
-      (void)turn.Release();
-      return lease;
-    }
-    if (!changed->WaitForNotificationWithTimeout(deadline - absl::Now())) {
-      return absl::DeadlineExceededError(absl::StrCat("semaphore ", path_, ": no lease of ",
-                                                      max_leases_, " free within ",
-                                                      timeout.count(), " ms"));
-    }
-  }
 }
 
 }  // namespace zk::recipes

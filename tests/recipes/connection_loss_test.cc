@@ -23,6 +23,7 @@
 #include "zk/path.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/leader_election.h"
+#include "zk/recipes/leader_selector.h"
 #include "zk/recipes/lock.h"
 
 #if ZKCPP_HAVE_EMBEDDED_SERVER

@@ -1,6 +1,7 @@
 // Tests of zk::recipes::LeaderElection and LeaderSelector on every backend.
 
 #include "zk/recipes/leader_election.h"
+#include "zk/recipes/leader_selector.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,6 +1,7 @@
 // Tests of zk::recipes::Lock on every backend.
 
 #include "zk/recipes/lock.h"
+#include "zk/recipes/semaphore.h"
 
 #include <algorithm>
 #include <atomic>

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cli/output.h"
-#include "zk/recipes/service_registry.h"
+#include "zk/recipes/service_instance.h"
 #include "zk/types.h"
 
 namespace zk::cli {

@@ -4,8 +4,9 @@
 // (Curator LeaderLatch's layout); the lowest node leads. A follower watches only its
 // predecessor. Two styles:
 //   - LeaderElection (latch): Start() once, then IsLeader(), AwaitLeadership(), listeners;
-//   - LeaderSelector: a take-leadership function runs on its own thread while this process
-//     leads, and leadership is given up when it returns (then re-queued if asked).
+//   - LeaderSelector (zk/recipes/leader_selector.h): a take-leadership function runs on its own
+//     thread while this process leads, and leadership is given up when it returns (then
+//     re-queued if asked).
 //
 //   ZK_ASSIGN_OR_RETURN(auto election, zk::recipes::LeaderElection::Create(
 //                                          *client, "/services/billing/leader",
@@ -34,12 +35,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 
 namespace zk::recipes {
 
@@ -124,72 +123,10 @@ class LeaderElection {
   std::shared_ptr<State> state_;
 };
 
-// What take_leadership gets: whether it still leads. Thread-safe.
-class LeadershipContext {
- public:
-  // True until leadership is lost (suspension, session loss) or the selector is stopping; false
-  // too while the server has not been heard from for two thirds of the session timeout.
-  bool IsLeader() const;
-  // Waits until IsLeader() turns false, at most `timeout`; returns IsLeader().
-  bool WaitWhileLeader(std::chrono::milliseconds timeout) const;
-  int64_t epoch() const { return epoch_; }
-
- private:
-  friend class LeaderSelector;
-  struct Shared {
-    const Client* client = nullptr;  // leadership also needs recent contact with the server
-    mutable zk::internal::Mutex mu;
-    bool leading ABSL_GUARDED_BY(mu) = false;
-    bool stopping ABSL_GUARDED_BY(mu) = false;  // the selector is being destroyed
-  };
-  std::shared_ptr<Shared> shared_;
-  int64_t epoch_ = 0;
-};
-
-struct LeaderSelectorOptions {
-  LeaderElectionOptions election;
-  // Join again after take_leadership returns (else leave for good).
-  bool auto_requeue = true;
-};
-
-// Selector-style election: runs `take_leadership` on its own thread while leading. Thread-safe.
-class LeaderSelector {
- public:
-  using TakeLeadership = std::function<void(const LeadershipContext&)>;
-  // Creates the selector; no I/O. Errors: InvalidArgument (empty take_leadership, or as
-  // LeaderElection::Create).
-  static absl::StatusOr<std::unique_ptr<LeaderSelector>> Create(Client& client,
-                                                                std::string_view path,
-                                                                LeaderSelectorOptions options,
-                                                                TakeLeadership take_leadership);
-  // Tells a running take_leadership that leadership ends (context.IsLeader() turns false),
-  // waits for it to return, and leaves the election. Joins the selector's thread: never call it
-  // from take_leadership, nor from an inline callback (take_leadership's blocking calls would
-  // wait for that very thread).
-  ~LeaderSelector();
-  // Joins the election and starts the selector's thread, which calls take_leadership each time
-  // we are elected. The thread ends when auto_requeue is off and take_leadership has returned,
-  // or when the client is closed. Errors: as LeaderElection::Start.
-  absl::Status Start();
-  // How many times take_leadership has been called.
-  int64_t leadership_count() const;
-
- private:
-  LeaderSelector(std::unique_ptr<LeaderElection> election, LeaderSelectorOptions options,
-                 TakeLeadership take_leadership);
-  void Run();
-
-  std::unique_ptr<LeaderElection> election_;
-  const LeaderSelectorOptions options_;
-  const TakeLeadership take_leadership_;
-  Subscription subscription_;
-  std::shared_ptr<LeadershipContext::Shared> shared_;
-  mutable zk::internal::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_;
-};
-
 }  // namespace zk::recipes
+
+// LeaderSelector has its own header; this one keeps declaring it for the code that included
+// only leader_election.h for it (source compatibility).
+#include "zk/recipes/leader_selector.h"
 
 #endif  // ZK_RECIPES_LEADER_ELECTION_H_

@@ -34,7 +34,7 @@
 #include "zk/client.h"
 #include "zk/internal/sync.h"
 #include "zk/recipes/children_cache.h"
-#include "zk/recipes/service_registry.h"
+#include "zk/recipes/service_instance.h"
 
 namespace zk::recipes {
 
