@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "example_main.h"
-#include "zk/recipes/lock.h"  // Semaphore, Lease
+#include "zk/recipes/semaphore.h"
 
 namespace {
 
