@@ -48,10 +48,20 @@ absl::Status Run(const zk_example::Env& env) {
     write = writer->WriteLock().Acquire(std::chrono::seconds(10));
     writing = write.ok();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Wait until the writer's node is queued behind the readers' (three nodes), not for a while.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    ZK_ASSIGN_OR_RETURN(zk::ChildrenResult queued, client_a->GetChildren(path));
+    if (queued.children.size() >= 3) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      writer_thread.join();
+      return absl::DeadlineExceededError("read_write_lock: the writer never queued");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling pace
+  }
   ZK_RETURN_IF_ERROR(zk_example::Claim(!writing, "the writer waits while readers hold"));
+  // Release returns once reader A's node is gone: the writer still has reader B before it.
   ZK_RETURN_IF_ERROR(read_a.Release());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ZK_RETURN_IF_ERROR(zk_example::Claim(!writing, "the writer still waits for the last reader"));
   ZK_RETURN_IF_ERROR(read_b.Release());
   writer_thread.join();
