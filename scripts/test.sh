@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds zkcpp and runs its whole test suite: installs packages, then
 #   1. the libFuzzer target of the embedded server's decoder (clang, ASan), for a bounded time;
-#   2. the suite under AddressSanitizer + UBSan;
-#   3. the suite under ThreadSanitizer;
-#   4. the full suite in a normal build (last, so that CTest's summary closes the output).
+#   2. the suite under AddressSanitizer + UBSan, client and recipe tests on the native engine;
+#   3. the suite under ThreadSanitizer, client and recipe tests on the C library's engine;
+#   4. the full suite in a normal build, client and recipe tests on both engines (last, so
+#      that CTest's summary closes the output).
 # Every stage runs even if an earlier one failed; the exit status is non-zero if any failed.
 # Env: ZKCPP_STAGES (default "fuzz asan tsan main"), ZKCPP_FUZZ_SECONDS (default 60),
 #      ZKCPP_JOBS (default: number of cores).
@@ -69,14 +70,14 @@ stage_asan() {
     -DZKCPP_BUILD_EXAMPLES=OFF || return 1
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
-    run_ctest build-asan -LE ensemble
+    run_ctest build-asan -LE 'ensemble|engine-clib'
 }
 
 stage_tsan() {
   configure_and_build build-tsan -DZKCPP_SANITIZE=thread -DZKCPP_BUILD_BENCH=OFF \
     -DZKCPP_BUILD_EXAMPLES=OFF || return 1
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    run_ctest build-tsan -LE ensemble
+    run_ctest build-tsan -LE 'ensemble|engine-native'
 }
 
 stage_main() {

@@ -1,8 +1,9 @@
-// Engine: owns the libzookeeper_st handle and the event-loop thread that drives it (design.md
-// §2): zookeeper_interest + poll + zookeeper_process, submissions through a queue and an eventfd,
-// deadlines, the in-flight registry that makes every completion run exactly once, the native
-// watch table that shares one server watch per (path, kind), and the session state machine
-// (suspended / lost / new session). Only this file's .cc knows the C library.
+// Engine: the transport-neutral core of a client (design.md §2). It owns the event-loop thread
+// (poll on the transport's socket and an eventfd), submissions through a queue, deadlines, the
+// in-flight registry that makes every completion run exactly once, the native watch table that
+// shares one server watch per (path, kind), and the session state machine (suspended / lost /
+// new session). The connection itself belongs to a Transport (transport.h): the C library's
+// (clib_transport.h) or zkcpp's own (native_transport.h), chosen by ClientOptions::engine.
 
 #ifndef ZK_CLIENT_SRC_ENGINE_H_
 #define ZK_CLIENT_SRC_ENGINE_H_
@@ -29,60 +30,15 @@
 #include "callback_slot.h"
 #include "dispatcher.h"
 #include "metrics_recorder.h"
+#include "request.h"
+#include "transport.h"
 #include "zk/client.h"
 #include "zk/metrics.h"
 
-struct _zhandle;
-
 namespace zk::internal {
 
-// The public operation kinds (zk/metrics.h) are the engine's request kinds.
-using OpKind = Operation;
-bool IsWrite(OpKind kind);
-
-// The kind of native (server-side) watch a read arms: data (getData, exists) or child.
-enum class WatchKind { kNone, kData, kChild };
-
-struct OpReply {
-  ZooError rc = ZooError::kOk;
-  std::string path;  // creates
-  Stat stat;         // sets
-};
-
-// What the engine hands back for a request: the raw result, turned into statuses by client.cc.
-struct Reply {
-  ZooError rc = ZooError::kOk;
-  bool sent = true;    // false: it never left this process (deadline or close while parked)
-  std::string detail;  // wording for errors the engine made itself (deadline, close)
-  std::string data;    // getData: data; create / sync: the path
-  std::optional<Stat> stat;
-  std::vector<std::string> children;
-  AclList acl;
-  std::vector<OpReply> multi;
-};
-
-struct Request {
-  OpKind kind;
-  std::string path;
-  std::string data;     // data; for addAuth the credential
-  int32_t version = -1;  // -1 = any
-  int create_flags = 0;
-  int64_t ttl_ms = 0;
-  AclList acl;
-  std::vector<Op> ops;  // multi
-  std::string scheme;   // addAuth
-  WatchKind watch = WatchKind::kNone;
-  std::shared_ptr<CallbackSlot> watch_slot;  // attached to the native watch on success
-  // Run `done` on the loop thread (blocking waiters, internal continuations) instead of the
-  // callback executor.
-  bool complete_on_loop = false;
-  std::optional<absl::Time> deadline;  // default: submitted + operation timeout
-  absl::Time submitted;                // set by Submit
-  absl::AnyInvocable<void(Reply) &&> done;
-};
-
 // Thread-safe where noted; "loop thread only" methods are for internal continuations.
-class Engine : public std::enable_shared_from_this<Engine> {
+class Engine final : public std::enable_shared_from_this<Engine>, private TransportEvents {
  public:
   // Validates `options`, creates the first handle (which starts connecting) and the threads.
   static absl::StatusOr<std::shared_ptr<Engine>> Start(ClientOptions options);
@@ -146,20 +102,20 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // (After the loop has ended, from any thread: runs `task` at once.)
   void Deliver(Task task);
 
-  // C-library trampolines (zookeeper.h types are hidden behind void*).
-  void OnSessionEvent(int state);
-  void OnWatchEvent(int type, const char* path, WatchKind kind);
-  void OnLog(const char* message);
-  void OnCompletion(uint64_t id, int rc, const std::function<void(Reply&)>& fill);
-
  private:
+  // TransportEvents.
+  void OnTransportState(TransportState state) override;
+  void OnReply(uint64_t id, Reply reply) override;
+  void OnWatchEvent(WatchEventType type, std::string_view path, WatchKind kind) override;
+  void Log(LogLevel level, std::string_view message) override;
+  void OnServerContact() override;
+
   // Writes to the wakeup eventfd if the loop sleeps in poll().
   void WakeLoopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   struct Entry {
     std::unique_ptr<Request> request;
     bool sent = false;
-    bool answered = false;  // completed early (deadline); waiting for the C library to let go
-    std::shared_ptr<void> multi_storage;  // buffers the C library writes multi results into
+    bool answered = false;  // completed early (deadline); waiting for the transport to let go
   };
   struct NativeWatch {
     std::vector<std::shared_ptr<CallbackSlot>> slots;
@@ -168,7 +124,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   using WatchKey = std::pair<std::string, int>;
 
   explicit Engine(ClientOptions options);
-  absl::Status OpenHandle();
+  absl::Status OpenTransport();
   void Loop();
   void RunQueuedWork();
   void RunLocalQueue();  // runs local_queue_, including what its tasks add
@@ -181,13 +137,13 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void FlushOutbox();
   void Emit(SessionEvent event);
   void DeclareLost(absl::Status reason);
-  void ReplaceHandle();
+  void StartNewSession();  // closes the lost session's transport, opens a new one
   void EndAllWatches(const absl::Status& reason);
   void DetachSlot(const std::string& path, WatchKind kind, const CallbackSlot* slot);
   void DeliverToSlot(const std::shared_ptr<CallbackSlot>& slot, const WatchEvent& event);
   void CloseOnLoop();
   void SetConnected(bool connected);
-  // Treats the connection as lost if the C library dropped it without telling (see .cc).
+  // Treats the connection as lost if the transport dropped it without telling.
   void NoticeSilentDisconnect();
   // Loop thread: ends every request sent on the lost connection with a connection loss now
   // (the library answers them later, or never; those late answers are ignored).
@@ -196,7 +152,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   const ClientOptions options_;
   const absl::Duration operation_timeout_;
-  const std::string hosts_;  // connect string with chroot
+  // Replayed on every connection: the digest_auth options, then each AddAuth that succeeded.
+  CredentialList credentials_;
 
   // Submission queue, written by any thread.
   mutable Mutex queue_mu_;
@@ -231,17 +188,15 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::thread::id> loop_thread_id_;  // while the loop runs; else no thread's
 
   // Everything below is touched by the loop thread only.
-  _zhandle* zh_ = nullptr;
-  int fd_ = -1;                 // the handle's socket as of the last zookeeper_interest
-  absl::Time next_interest_;    // our own reconnect backoff (see design.md §2)
+  std::unique_ptr<Transport> transport_;
   bool stopping_ = false;
-  bool replace_handle_ = false;
+  bool new_session_pending_ = false;
   bool flush_parked_ = false;
   bool ever_connected_ = false;
   bool after_loss_ = false;
   bool loop_connected_ = false;
   int64_t loop_session_id_ = 0;
-  ZooError closing_rc_ = ZooError::kConnectionLoss;  // what C's ZCLOSING means right now
+  ZooError closing_rc_ = ZooError::kConnectionLoss;  // what a transport's kClosing means now
   std::vector<Task> local_queue_;                    // submissions made on the loop thread
   std::vector<Task> outbox_;                         // user callbacks of this turn
   uint64_t next_id_ = 1;
@@ -255,8 +210,6 @@ class Engine : public std::enable_shared_from_this<Engine> {
   absl::flat_hash_map<WatchKey, NativeWatch> native_watches_;
   int64_t watch_handles_ = 0;  // slots attached across native_watches_
   std::atomic<size_t> watch_bytes_{0};  // written by the loop, read by CheckWatchBudget
-  std::vector<DigestCredential> digest_auth_;
-  std::vector<std::pair<std::string, std::string>> extra_auth_;  // AddAuth calls that succeeded
   uint64_t next_listener_id_ = 1;
   std::vector<std::pair<uint64_t, LoopSessionListener>> loop_listeners_;
 };

@@ -2,6 +2,7 @@
 // crash + restart, a frozen server. Sessions are short so that the suite stays fast.
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <regex>
 #include <string>
@@ -219,6 +220,61 @@ TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
   ASSERT_THAT(other->Set(P("node"), "after restart"), IsOk());
   ASSERT_TRUE(watch.WaitForSize(1));
   EXPECT_THAT(watch.events(), ElementsAre(EventIs(WatchEventType::kDataChanged, P("node"))));
+}
+
+// The C library restores every watch in one SetWatches frame, which the server refuses past its
+// 1 MB frame limit (ZOOKEEPER-706), hence its watch budget. The native engine splits the frame:
+// more than 1 MB of watched paths survive a server restart, and the first, a middle and the
+// last of them still fire.
+TEST_P(ClientFaultTest, NativeEngineRestoresWatchesPastOneMegabyte) {
+  if (const char* engine = std::getenv("ZKCPP_ENGINE"); engine != nullptr &&
+                                                        std::string_view(engine) == "clib") {
+    GTEST_SKIP() << "a native-engine test; its run with ZKCPP_ENGINE=native covers it";
+  }
+  ClientOptions options = TestOptions(connect_string(), kRestartSessionTimeout);  // as above
+  options.engine = EngineKind::kNative;
+  std::unique_ptr<Client> c = NewClient(options);
+  ASSERT_NE(c, nullptr);
+  CloseOnExit close_on_exit(c);
+  ASSERT_THAT(c->Create(P("many"), ""), IsOk());
+  constexpr int kNodes = 1200;
+  const std::string long_name(900, 'w');
+  std::vector<std::string> paths;
+  size_t path_bytes = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    paths.push_back(P("many/" + long_name + std::to_string(i)));
+    path_bytes += paths.back().size();
+  }
+  ASSERT_GT(path_bytes, size_t{1} << 20);
+  EventLog events;
+  std::vector<Watch> watches;
+  for (const std::string& path : paths) {
+    ASSERT_THAT(c->Create(path, ""), IsOk());
+    ZK_ASSERT_OK_AND_ASSIGN(Watched<GetResult> w, c->GetAndWatch(path, events.Callback()));
+    watches.push_back(std::move(w.watch));
+  }
+  SessionLog log;
+  Subscription sub = c->SubscribeSessionEvents(log.Callback());
+  const int64_t session = c->session_id();
+
+  ASSERT_THAT(backend().Restart(), IsOk());
+
+  std::optional<size_t> suspended = log.WaitForState(SessionState::kSuspended);
+  ASSERT_TRUE(suspended.has_value()) << ::testing::PrintToString(log.events());
+  ASSERT_TRUE(log.WaitForState(SessionState::kReconnected, *suspended).has_value())
+      << ::testing::PrintToString(log.events());
+  ASSERT_EQ(c->session_id(), session);
+  std::unique_ptr<Client> other = NewClient();
+  ASSERT_NE(other, nullptr);
+  const std::vector<std::string> changed = {paths.front(), paths[kNodes / 2], paths.back()};
+  for (const std::string& path : changed) ASSERT_THAT(other->Set(path, "changed"), IsOk());
+  ASSERT_TRUE(events.WaitForSize(3));
+  std::vector<std::string> fired;
+  for (const WatchEvent& event : events.events()) {
+    EXPECT_EQ(event.type, WatchEventType::kDataChanged);
+    fired.push_back(event.path);
+  }
+  EXPECT_THAT(fired, ::testing::UnorderedElementsAreArray(changed));
 }
 
 // Operations issued while the client is disconnected are parked and sent once it reconnects.

@@ -533,6 +533,7 @@ TEST_P(ClientWatchTest, RecursiveWatchFinalStateOfManyNodes) {
 // stage's leak check catches that).
 TEST_P(ClientWatchTest, PersistentWatchPastTheBudgetFailsAndLeavesNothing) {
   ClientOptions options = Options();
+  options.engine = EngineKind::kCLibrary;  // the native engine has no budget
   options.watch_budget_bytes = 4;  // shorter than any watched path
   std::unique_ptr<Client> c = NewClient(options);
   ASSERT_NE(c, nullptr);

@@ -212,6 +212,16 @@ struct DigestCredential {
   std::string password;
 };
 
+// What speaks ZooKeeper's protocol for a client.
+enum class EngineKind {
+  // Debian's libzookeeper_st 3.8. Clients in one process take turns inside it (it keeps
+  // process-global state); no addWatch, so persistent watches are emulated.
+  kCLibrary,
+  // zkcpp's own implementation of the protocol (zk/proto): no process-wide lock, watches
+  // restored in any number after a reconnect (no watch budget).
+  kNative,
+};
+
 struct ClientOptions {
   // "host:port,host:port[/chroot]". Required.
   std::string connect_string;
@@ -233,14 +243,22 @@ struct ClientOptions {
   // The C library's log. Default: stderr, warnings and worse.
   LogSink log_sink;
   LogLevel log_level = LogLevel::kWarning;
-  // Upper bound on the summed path bytes of live native watches: the C library re-sends every
-  // watched path in one SetWatches packet on reconnect, which must stay under the 1 MB frame
-  // limit. Past it, new watches fail with ResourceExhausted.
+  // Upper bound on the summed path bytes of live native watches on the C library's engine: it
+  // re-sends every watched path in one SetWatches packet on reconnect, which must stay under
+  // the 1 MB frame limit. Past it, new watches fail with ResourceExhausted. The native engine
+  // splits that packet and has no budget.
   size_t watch_budget_bytes = 512 * 1024;
   // Metrics hook (zk/metrics.h): called on the loop thread once per completed operation, before
   // its callback runs. It must be quick and must not block or call the client; empty: none.
   // Client::Metrics() counts operations whether or not this is set.
   std::function<void(const OperationSample&)> on_operation;
+  // The largest frame the native engine reads (EngineKind::kNative): a larger one from the
+  // server drops the connection. The default is jute.maxbuffer's default (1 MB - 1) plus room
+  // for a reply's header and Stat, so that any node the server accepts can be read back.
+  size_t max_frame_bytes = 0xfffff + 1024;
+  // The protocol engine. nullopt: the environment variable ZKCPP_ENGINE ("native" or "clib")
+  // if set, else kCLibrary. Connect fails with InvalidArgument for another ZKCPP_ENGINE value.
+  std::optional<EngineKind> engine;
 };
 
 }  // namespace zk

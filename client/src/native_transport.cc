@@ -1,0 +1,706 @@
+#include "native_transport.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <variant>
+
+#include "reply_decoder.h"
+#include "string_util.h"
+#include "zk/proto/connect.h"
+#include "zk/proto/constants.h"
+#include "zk/proto/headers.h"
+#include "zk/proto/jute_reader.h"
+#include "zk/proto/jute_writer.h"
+#include "zk/proto/node_ops.h"
+#include "zk/proto/records.h"
+#include "zk/proto/session_ops.h"
+
+namespace zk::internal {
+namespace {
+
+namespace pop = ::zk::proto::op;
+
+// A SetWatches frame carries at most this many path bytes: far under any frame limit, as the
+// Java client does, so that a reconnect restores any number of watches.
+constexpr size_t kSetWatchesFrameBytes = 128 * 1024;
+// Reconnect backoff after failed attempts: doubles from the first to the last, with jitter.
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(10);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// How long Close waits for the answer to closeSession (the C library waits as long).
+constexpr absl::Duration kCloseWait = absl::Milliseconds(1500);
+// ZooKeeper's WatcherType of removeWatches.
+constexpr int32_t kWatcherChildren = 1;
+constexpr int32_t kWatcherData = 2;
+
+std::vector<proto::Acl> ToProtoAcls(const AclList& acl) {
+  std::vector<proto::Acl> out;
+  out.reserve(acl.size());
+  for (const Acl& entry : acl) out.push_back({entry.perms, {entry.id.scheme, entry.id.id}});
+  return out;
+}
+
+// The opcode the C library uses for a create of `flags` (a CreateMode number).
+int32_t CreateOpcode(int flags) {
+  if (flags == 4) return pop::kCreateContainer;
+  if (flags == 5 || flags == 6) return pop::kCreateTtl;
+  return pop::kCreate2;
+}
+
+int32_t OpcodeOf(const Request& r) {
+  switch (r.kind) {
+    case OpKind::kCreate: return CreateOpcode(r.create_flags);
+    case OpKind::kDelete: return pop::kDelete;
+    case OpKind::kExists: return pop::kExists;
+    case OpKind::kGet: return pop::kGetData;
+    case OpKind::kSet: return pop::kSetData;
+    case OpKind::kGetChildren: return pop::kGetChildren2;
+    case OpKind::kGetAcl: return pop::kGetAcl;
+    case OpKind::kSetAcl: return pop::kSetAcl;
+    case OpKind::kSync: return pop::kSync;
+    case OpKind::kAddAuth: return pop::kAuth;
+    case OpKind::kMulti: return pop::kMulti;
+  }
+  return pop::kError;
+}
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+}  // namespace
+
+NativeTransport::NativeTransport(const ClientOptions& options, TransportEvents* events,
+                                 const CredentialList* credentials)
+    : options_(options),
+      events_(events),
+      credentials_(credentials),
+      random_(std::random_device{}()),
+      decoder_(static_cast<int32_t>(std::min<size_t>(options.max_frame_bytes, INT32_MAX))) {}
+
+NativeTransport::~NativeTransport() { CloseSocket(); }
+
+absl::Status NativeTransport::Open() {
+  if (!hosts_) {
+    absl::StatusOr<std::vector<HostPort>> hosts = ParseHosts(options_.connect_string);
+    if (!hosts.ok()) return hosts.status();
+    std::optional<absl::Duration> interval;
+    if (options_.host_resolution_interval) {
+      interval = absl::FromChrono(*options_.host_resolution_interval);
+    }
+    hosts_.emplace(std::move(*hosts), interval);
+    if (absl::Status resolved = hosts_->Resolve(); !resolved.ok()) {
+      hosts_.reset();
+      return absl::InvalidArgumentError(
+          StrCat("connect ", options_.connect_string, ": ", resolved.message()));
+    }
+  }
+  session_ = SessionInfo{};
+  session_.password.assign(16, '\0');
+  last_zxid_ = 0;
+  data_watches_.clear();
+  exist_watches_.clear();
+  child_watches_.clear();
+  failed_attempts_ = 0;
+  phase_ = Phase::kBackoff;
+  backoff_until_ = absl::InfinitePast();
+  return absl::OkStatus();
+}
+
+void NativeTransport::Close() {
+  // Requests in flight are answered now; only the session's end is waited for.
+  std::deque<Pending> pending;
+  pending.swap(pending_);
+  for (const Pending& p : pending) {
+    Reply reply;
+    reply.rc = ZooError::kClosing;
+    Answer(p, std::move(reply));
+  }
+  std::deque<uint64_t> auth;
+  auth.swap(auth_waiting_);
+  for (uint64_t id : auth) {
+    if (id == 0) continue;
+    Reply reply;
+    reply.rc = ZooError::kClosing;
+    events_->OnReply(id, std::move(reply));
+  }
+  if (phase_ == Phase::kConnected && fd_ >= 0) {
+    // closeSession ends the session now (its ephemerals go) instead of at its timeout.
+    const int32_t xid = NextXid();
+    proto::JuteWriter writer;
+    proto::RequestHeader{xid, pop::kCloseSession}.Encode(writer);
+    Queue(writer.TakeFrame());
+    const absl::Time deadline = absl::Now() + kCloseWait;
+    bool answered = false;
+    while (!answered && fd_ >= 0 && absl::Now() < deadline) {
+      const bool want_write = out_offset_ < out_.size();
+      pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+      const int left_ms = static_cast<int>(
+          absl::ToInt64Milliseconds(deadline - absl::Now() + absl::Microseconds(999)));
+      if (poll(&pfd, 1, std::max(left_ms, 0)) <= 0) break;
+      if (pfd.revents & POLLOUT) WriteOut();
+      if (fd_ < 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buffer[4096];
+      const ssize_t n = read(fd_, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      decoder_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+      std::string_view frame;
+      while (!answered && decoder_.NextView(&frame) == proto::FrameDecoder::Result::kFrame) {
+        proto::JuteReader reader(frame);
+        proto::ReplyHeader header;
+        header.Decode(reader);
+        answered = reader.ok() && header.xid == xid;
+      }
+    }
+  }
+  CloseSocket();
+  phase_ = Phase::kIdle;
+  reported_connected_ = false;
+}
+
+ZooError NativeTransport::Send(uint64_t id, const Request& r) {
+  if (phase_ != Phase::kConnected) return ZooError::kInvalidState;
+  proto::JuteWriter writer;
+  if (r.kind == OpKind::kAddAuth) {
+    proto::RequestHeader{proto::xid::kAuth, pop::kAuth}.Encode(writer);
+    proto::AuthPacket{0, r.scheme, r.data}.Encode(writer);
+    Queue(writer.TakeFrame());
+    auth_waiting_.push_back(id);
+    return ZooError::kOk;
+  }
+  const int32_t opcode = OpcodeOf(r);
+  const int32_t xid = NextXid();
+  proto::RequestHeader{xid, opcode}.Encode(writer);
+  const std::string path = ServerPath(r.path);
+  const bool watch = r.watch != WatchKind::kNone;
+  switch (r.kind) {
+    case OpKind::kCreate: {
+      proto::CreateRequest create{path, r.data, false, ToProtoAcls(r.acl), r.create_flags};
+      if (opcode == pop::kCreateTtl) {
+        proto::CreateTtlRequest{std::move(create), r.ttl_ms}.Encode(writer);
+      } else {
+        create.Encode(writer);
+      }
+      break;
+    }
+    case OpKind::kDelete: proto::DeleteRequest{path, r.version}.Encode(writer); break;
+    case OpKind::kExists:
+    case OpKind::kGet:
+    case OpKind::kGetChildren: proto::PathWatchRequest{path, watch}.Encode(writer); break;
+    case OpKind::kSet: proto::SetDataRequest{path, r.data, false, r.version}.Encode(writer); break;
+    case OpKind::kGetAcl:
+    case OpKind::kSync: proto::PathRequest{path}.Encode(writer); break;
+    case OpKind::kSetAcl:
+      proto::SetAclRequest{path, ToProtoAcls(r.acl), r.version}.Encode(writer);
+      break;
+    case OpKind::kAddAuth: break;  // above
+    case OpKind::kMulti:
+      for (const Op& op : r.ops) {
+        std::visit(
+            [&](const auto& o) {
+              using T = std::decay_t<decltype(o)>;
+              if constexpr (std::is_same_v<T, op::Create>) {
+                proto::MultiHeader{pop::kCreate, false, -1}.Encode(writer);
+                proto::CreateRequest{ServerPath(o.path), o.data, false, ToProtoAcls(o.acl),
+                                     static_cast<int32_t>(o.mode)}
+                    .Encode(writer);
+              } else if constexpr (std::is_same_v<T, op::Delete>) {
+                proto::MultiHeader{pop::kDelete, false, -1}.Encode(writer);
+                proto::DeleteRequest{ServerPath(o.path), o.expected_version.value_or(-1)}
+                    .Encode(writer);
+              } else if constexpr (std::is_same_v<T, op::Set>) {
+                proto::MultiHeader{pop::kSetData, false, -1}.Encode(writer);
+                proto::SetDataRequest{ServerPath(o.path), o.data, false,
+                                      o.expected_version.value_or(-1)}
+                    .Encode(writer);
+              } else {
+                proto::MultiHeader{pop::kCheck, false, -1}.Encode(writer);
+                proto::CheckVersionRequest{ServerPath(o.path), o.expected_version.value_or(-1)}
+                    .Encode(writer);
+              }
+            },
+            op);
+      }
+      proto::MultiHeader{-1, true, -1}.Encode(writer);
+      break;
+  }
+  Queue(writer.TakeFrame());
+  pending_.push_back(Pending{xid, id, opcode, &r});
+  return ZooError::kOk;
+}
+
+void NativeTransport::RemoveWatches(const std::string& path, WatchKind kind) {
+  const bool had = kind == WatchKind::kChild
+                       ? child_watches_.erase(path) > 0
+                       : (data_watches_.erase(path) + exist_watches_.erase(path)) > 0;
+  if (!had || phase_ != Phase::kConnected) return;
+  const int32_t xid = NextXid();
+  proto::JuteWriter writer;
+  proto::RequestHeader{xid, pop::kRemoveWatches}.Encode(writer);
+  proto::RemoveWatchesRequest{ServerPath(path),
+                              kind == WatchKind::kChild ? kWatcherChildren : kWatcherData}
+      .Encode(writer);
+  Queue(writer.TakeFrame());
+  pending_.push_back(Pending{xid, 0, pop::kRemoveWatches, nullptr});
+}
+
+Transport::Interest NativeTransport::PollInterest(absl::Time now) {
+  Interest interest;
+  switch (phase_) {
+    case Phase::kIdle: return interest;
+    case Phase::kBackoff:
+      if (now < backoff_until_) {
+        interest.wake = backoff_until_;
+        return interest;
+      }
+      Connect(now);
+      if (phase_ != Phase::kHandshake) {
+        interest.wake = phase_ == Phase::kBackoff ? backoff_until_ : absl::InfiniteFuture();
+        return interest;
+      }
+      break;
+    case Phase::kHandshake:
+      if (now >= attempt_deadline_) {
+        Drop("no answer to the handshake in time");
+        return PollInterest(now);
+      }
+      break;
+    case Phase::kConnected: {
+      const absl::Duration read_timeout = session_.timeout * 2 / 3;
+      if (now - last_receive_ >= read_timeout) {
+        Drop(StrCat("nothing heard from the server for ", absl::FormatDuration(now - last_receive_),
+                    " (the read timeout is two thirds of the session timeout)"));
+        return PollInterest(now);
+      }
+      const absl::Duration ping_interval = session_.timeout / 3;
+      if (now - last_send_ >= ping_interval && out_offset_ == out_.size()) {
+        proto::JuteWriter writer;
+        proto::RequestHeader{proto::xid::kPing, pop::kPing}.Encode(writer);
+        Queue(writer.TakeFrame());
+      }
+      interest.wake = std::min(last_receive_ + read_timeout, last_send_ + ping_interval);
+      break;
+    }
+  }
+  if (tcp_connected_) WriteOut();
+  if (fd_ < 0) return PollInterest(now);  // the write failed: the next attempt is scheduled
+  interest.fd = fd_;
+  interest.read = tcp_connected_;
+  interest.write = !tcp_connected_ || out_offset_ < out_.size();
+  if (phase_ == Phase::kHandshake) interest.wake = attempt_deadline_;
+  return interest;
+}
+
+void NativeTransport::Connect(absl::Time now) {
+  const Address* address = hosts_ ? hosts_->Next() : nullptr;
+  if (address == nullptr) {
+    ++failed_attempts_;
+    backoff_until_ = now + kMaxBackoff;
+    events_->Log(LogLevel::kWarning,
+                 StrCat("connect ", options_.connect_string, ": no host resolves"));
+    return;
+  }
+  address_ = address;
+  fd_ = socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    Drop(StrCat("socket: ", ErrnoText(errno)));
+    return;
+  }
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  tcp_connected_ = false;
+  phase_ = Phase::kHandshake;
+  // A third of the session timeout per round of hosts: a round over dead (or stalled) hosts
+  // ends with time left to try again before the session expires.
+  const size_t hosts = std::max<size_t>(hosts_->size(), 1);
+  attempt_deadline_ =
+      now + absl::FromChrono(options_.session_timeout) / 3 / static_cast<int>(hosts);
+  out_.clear();
+  out_offset_ = 0;
+  decoder_ = proto::FrameDecoder(decoder_.max_frame_length());
+  proto::JuteWriter writer;
+  proto::ConnectRequest request;
+  request.last_zxid_seen = last_zxid_;
+  request.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
+  request.session_id = session_.id;
+  request.passwd = session_.password;
+  request.read_only = options_.allow_read_only;
+  request.Encode(writer);
+  Queue(writer.TakeFrame());
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&address->storage), address->length) == 0) {
+    tcp_connected_ = true;
+  } else if (errno != EINPROGRESS) {
+    Drop(StrCat("connect: ", ErrnoText(errno)));
+  }
+}
+
+void NativeTransport::Process(bool readable, bool writable) {
+  if (fd_ < 0) return;
+  if (!tcp_connected_ && (readable || writable)) {
+    int error = 0;
+    socklen_t length = sizeof(error);
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      Drop(StrCat("connect: ", ErrnoText(error)));
+      return;
+    }
+    tcp_connected_ = true;
+  }
+  if (writable) WriteOut();
+  if (!readable || fd_ < 0) return;
+  // Read what is there now, in chunks, without waiting for more.
+  char buffer[64 * 1024];
+  const int fd = fd_;
+  while (fd_ == fd) {
+    const ssize_t n = read(fd_, buffer, sizeof(buffer));
+    if (n == 0) {
+      Drop("the server closed the connection");
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) Drop(StrCat("read: ", ErrnoText(errno)));
+      break;
+    }
+    last_receive_ = absl::Now();
+    if (phase_ == Phase::kConnected) events_->OnServerContact();
+    decoder_.Append(std::string_view(buffer, static_cast<size_t>(n)));
+    std::string_view frame;
+    while (fd_ == fd) {
+      const proto::FrameDecoder::Result result = decoder_.NextView(&frame);
+      if (result == proto::FrameDecoder::Result::kNeedMore) break;
+      if (result == proto::FrameDecoder::Result::kError) {
+        Drop(StrCat("the server sent a frame longer than max_frame_bytes (",
+                    decoder_.max_frame_length(), ")"));
+        return;
+      }
+      HandleFrame(frame);
+    }
+    if (static_cast<size_t>(n) < sizeof(buffer)) break;
+  }
+}
+
+void NativeTransport::HandleFrame(std::string_view frame) {
+  if (phase_ == Phase::kHandshake) {
+    HandleConnectResponse(frame);
+    return;
+  }
+  proto::JuteReader reader(frame);
+  proto::ReplyHeader header;
+  header.Decode(reader);
+  if (!reader.ok()) {
+    Drop("the server sent a reply shorter than its header");
+    return;
+  }
+  const std::string_view body = reader.rest();
+  if (header.xid == proto::xid::kNotification) {
+    HandleNotification(body);
+    return;
+  }
+  if (header.zxid > last_zxid_) last_zxid_ = header.zxid;
+  if (header.xid == proto::xid::kPing || header.xid == proto::xid::kSetWatches) {
+    if (header.err != 0) {
+      events_->Log(LogLevel::kWarning,
+                   StrCat("session 0x", absl::Hex(session_.id), ": the server refused ",
+                          header.xid == proto::xid::kPing ? "a ping" : "setWatches", ": ",
+                          ZooErrorName(static_cast<ZooError>(header.err))));
+    }
+    return;
+  }
+  if (header.xid == proto::xid::kAuth) {
+    const uint64_t id = auth_waiting_.empty() ? 0 : auth_waiting_.front();
+    if (!auth_waiting_.empty()) auth_waiting_.pop_front();
+    if (header.err == 0) {
+      if (id != 0) events_->OnReply(id, Reply{});
+      return;
+    }
+    if (id != 0) {
+      Reply reply;
+      reply.rc = static_cast<ZooError>(header.err);
+      events_->OnReply(id, std::move(reply));
+    }
+    Fail(TransportState::kAuthFailed, "the server refused the credentials");
+    return;
+  }
+  HandleReply(header.xid, header.err, body);
+}
+
+void NativeTransport::HandleConnectResponse(std::string_view frame) {
+  proto::ConnectResponse response;
+  proto::JuteReader reader(frame);
+  response.Decode(reader);
+  if (!reader.ok()) {
+    Drop("the server's handshake answer does not decode (a server that refuses sessions, such "
+         "as a read-only one for a read-write client)");
+    return;
+  }
+  if (response.timeout_ms <= 0) {
+    Fail(TransportState::kExpired,
+         StrCat("the server says session 0x", absl::Hex(session_.id), " has expired"));
+    return;
+  }
+  session_.id = response.session_id;
+  session_.password = response.passwd;
+  session_.timeout = absl::Milliseconds(response.timeout_ms);
+  phase_ = Phase::kConnected;
+  failed_attempts_ = 0;
+  last_receive_ = absl::Now();
+  SendSessionSetup();
+  reported_connected_ = true;
+  events_->OnTransportState(response.read_only ? TransportState::kReadOnly
+                                               : TransportState::kConnected);
+}
+
+// Before any request of the core: the credentials, then the watches (the C library's order).
+void NativeTransport::SendSessionSetup() {
+  for (const auto& [scheme, credential] : *credentials_) {
+    proto::JuteWriter writer;
+    proto::RequestHeader{proto::xid::kAuth, pop::kAuth}.Encode(writer);
+    proto::AuthPacket{0, scheme, credential}.Encode(writer);
+    Queue(writer.TakeFrame());
+    auth_waiting_.push_back(0);
+  }
+  proto::SetWatchesRequest request{last_zxid_, {}, {}, {}};
+  size_t bytes = 0;
+  auto flush = [&] {
+    if (bytes == 0) return;
+    proto::JuteWriter writer;
+    proto::RequestHeader{proto::xid::kSetWatches, pop::kSetWatches}.Encode(writer);
+    request.Encode(writer);
+    Queue(writer.TakeFrame());
+    request = proto::SetWatchesRequest{last_zxid_, {}, {}, {}};
+    bytes = 0;
+  };
+  auto add = [&](const absl::flat_hash_set<std::string>& table,
+                 std::vector<std::string> proto::SetWatchesRequest::*list) {
+    for (const std::string& path : table) {
+      std::string server_path = ServerPath(path);
+      if (bytes > 0 && bytes + server_path.size() + 4 > kSetWatchesFrameBytes) flush();
+      bytes += server_path.size() + 4;
+      (request.*list).push_back(std::move(server_path));
+    }
+  };
+  add(data_watches_, &proto::SetWatchesRequest::data_watches);
+  add(exist_watches_, &proto::SetWatchesRequest::exist_watches);
+  add(child_watches_, &proto::SetWatchesRequest::child_watches);
+  flush();
+}
+
+void NativeTransport::HandleNotification(std::string_view body) {
+  proto::WatcherEvent event;
+  proto::JuteReader reader(body);
+  event.Decode(reader);
+  if (!reader.ok()) {
+    Drop("the server sent a watch notification that does not decode");
+    return;
+  }
+  const std::string path = ClientPath(event.path);
+  switch (event.type) {
+    case proto::event::kNodeCreated:
+    case proto::event::kNodeDataChanged: {
+      data_watches_.erase(path);
+      exist_watches_.erase(path);
+      events_->OnWatchEvent(event.type == proto::event::kNodeCreated
+                                ? WatchEventType::kCreated
+                                : WatchEventType::kDataChanged,
+                            path, WatchKind::kData);
+      break;
+    }
+    case proto::event::kNodeDeleted:
+      data_watches_.erase(path);
+      exist_watches_.erase(path);
+      child_watches_.erase(path);
+      events_->OnWatchEvent(WatchEventType::kDeleted, path, WatchKind::kData);
+      events_->OnWatchEvent(WatchEventType::kDeleted, path, WatchKind::kChild);
+      break;
+    case proto::event::kNodeChildrenChanged:
+      child_watches_.erase(path);
+      events_->OnWatchEvent(WatchEventType::kChildrenChanged, path, WatchKind::kChild);
+      break;
+    default:
+      break;  // persistent-watch and session types: not requested by this transport
+  }
+}
+
+void NativeTransport::HandleReply(int32_t xid, int32_t err, std::string_view body) {
+  if (pending_.empty() || pending_.front().xid != xid) {
+    Drop(StrCat("the server answered xid ", xid, " but the next request waiting is ",
+                pending_.empty() ? std::string("none") : StrCat("xid ", pending_.front().xid)));
+    return;
+  }
+  const Pending p = pending_.front();
+  pending_.pop_front();
+  if (p.request == nullptr) return;  // removeWatches: nothing waits
+  const Request& r = *p.request;
+  Reply reply;
+  reply.rc = static_cast<ZooError>(err);
+  if (err == 0) {
+    if (absl::Status decoded = DecodeReplyBody(r, body, options_.chroot, reply); !decoded.ok()) {
+      // Answer this request with the loss of the connection it came on.
+      pending_.push_front(p);
+      Drop(std::string(decoded.message()));
+      return;
+    }
+  } else if (r.kind == OpKind::kMulti) {
+    reply.multi.assign(r.ops.size(), OpReply{reply.rc, "", {}});
+  }
+  if (r.watch != WatchKind::kNone) {
+    // The server armed a watch on success, and for exists on a missing node too. A watch on an
+    // existing node is a data watch, whichever read armed it, and one on a missing node an
+    // exist watch: on a reconnect the server checks each kind against the node as it is then
+    // (a data watch fires if the node changed or went, an exist watch if it appeared).
+    if (r.watch == WatchKind::kChild && err == 0) {
+      child_watches_.insert(r.path);
+    } else if (r.watch == WatchKind::kData && err == 0) {
+      data_watches_.insert(r.path);
+      exist_watches_.erase(r.path);
+    } else if (r.watch == WatchKind::kData && r.kind == OpKind::kExists &&
+               err == proto::err::kNoNode) {
+      exist_watches_.insert(r.path);
+      data_watches_.erase(r.path);
+    }
+  }
+  events_->OnReply(p.id, std::move(reply));
+}
+
+void NativeTransport::Answer(const Pending& pending, Reply reply) {
+  if (pending.id == 0) return;
+  if (pending.request != nullptr && pending.request->kind == OpKind::kMulti) {
+    reply.multi.assign(pending.request->ops.size(), OpReply{reply.rc, "", {}});
+  }
+  events_->OnReply(pending.id, std::move(reply));
+}
+
+void NativeTransport::Drop(std::string_view reason) {
+  const bool was_connected = phase_ == Phase::kConnected;
+  events_->Log(was_connected ? LogLevel::kWarning : LogLevel::kInfo,
+               StrCat(address_ != nullptr ? address_->name : options_.connect_string,
+                      ": session 0x", absl::Hex(session_.id), ": ", reason,
+                      was_connected ? "; reconnecting" : "; trying the next server"));
+  CloseSocket();
+  if (was_connected) {
+    failed_attempts_ = 0;
+    backoff_until_ = absl::InfinitePast();  // a lost connection is retried at once
+  } else {
+    ++failed_attempts_;
+    // Every address of the round failed: back off before the next round.
+    if (hosts_ && hosts_->RoundDone()) {
+      const int doublings = std::min(failed_attempts_ / static_cast<int>(std::max<size_t>(hosts_->size(), 1)), 7);
+      absl::Duration backoff = std::min(kFirstBackoff * (1 << doublings), kMaxBackoff);
+      backoff = std::min(backoff, absl::FromChrono(options_.session_timeout) / 3);
+      std::uniform_real_distribution<double> jitter(0.5, 1.0);
+      backoff_until_ = absl::Now() + backoff * jitter(random_);
+    } else {
+      backoff_until_ = absl::InfinitePast();
+    }
+  }
+  phase_ = Phase::kBackoff;
+  std::deque<Pending> pending;
+  pending.swap(pending_);
+  std::deque<uint64_t> auth;
+  auth.swap(auth_waiting_);
+  if (reported_connected_) {
+    reported_connected_ = false;
+    events_->OnTransportState(TransportState::kConnecting);
+  }
+  for (const Pending& p : pending) {
+    Reply reply;
+    reply.rc = ZooError::kConnectionLoss;
+    reply.detail = "connection lost after the request was sent";
+    Answer(p, std::move(reply));
+  }
+  for (uint64_t id : auth) {
+    if (id == 0) continue;
+    Reply reply;
+    reply.rc = ZooError::kConnectionLoss;
+    events_->OnReply(id, std::move(reply));
+  }
+}
+
+void NativeTransport::Fail(TransportState state, std::string_view reason) {
+  events_->Log(LogLevel::kWarning,
+               StrCat(address_ != nullptr ? address_->name : options_.connect_string, ": ",
+                      reason));
+  const bool was_reported = reported_connected_;
+  CloseSocket();
+  phase_ = Phase::kIdle;
+  reported_connected_ = false;
+  std::deque<Pending> pending;
+  pending.swap(pending_);
+  std::deque<uint64_t> auth;
+  auth.swap(auth_waiting_);
+  (void)was_reported;
+  events_->OnTransportState(state);
+  const ZooError rc =
+      state == TransportState::kExpired ? ZooError::kSessionExpired : ZooError::kAuthFailed;
+  for (const Pending& p : pending) {
+    Reply reply;
+    reply.rc = rc;
+    Answer(p, std::move(reply));
+  }
+  for (uint64_t id : auth) {
+    if (id == 0) continue;
+    Reply reply;
+    reply.rc = rc;
+    events_->OnReply(id, std::move(reply));
+  }
+}
+
+void NativeTransport::CloseSocket() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  tcp_connected_ = false;
+  out_.clear();
+  out_offset_ = 0;
+}
+
+void NativeTransport::Queue(std::string frame) {
+  if (out_offset_ == out_.size()) {
+    out_ = std::move(frame);
+    out_offset_ = 0;
+  } else {
+    out_.append(frame);
+  }
+}
+
+void NativeTransport::WriteOut() {
+  while (fd_ >= 0 && out_offset_ < out_.size()) {
+    const ssize_t n = send(fd_, out_.data() + out_offset_, out_.size() - out_offset_,
+                           MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      Drop(StrCat("send: ", ErrnoText(errno)));
+      return;
+    }
+    out_offset_ += static_cast<size_t>(n);
+    last_send_ = absl::Now();
+  }
+  if (out_offset_ == out_.size() && out_offset_ > 0) {
+    out_.clear();
+    out_offset_ = 0;
+  }
+}
+
+int32_t NativeTransport::NextXid() {
+  xid_ = xid_ == INT32_MAX ? 1 : xid_ + 1;
+  return xid_;
+}
+
+std::string NativeTransport::ServerPath(std::string_view path) const {
+  if (options_.chroot.empty()) return std::string(path);
+  if (path == "/") return options_.chroot;
+  return StrCat(options_.chroot, path);
+}
+
+std::string NativeTransport::ClientPath(std::string_view path) const {
+  return StripChroot(options_.chroot, path);
+}
+
+}  // namespace zk::internal

@@ -1,0 +1,121 @@
+// NativeTransport: the transport (transport.h) that speaks ZooKeeper's protocol itself, through
+// zk/proto, on a non-blocking socket driven by the engine's loop. It does what the C library
+// does for the other transport, per client and without a process-wide lock:
+//   - the handshake (session id and password, the read-only byte) and, after it, the replay of
+//     every credential and of every watch (SetWatches, split into frames of at most 128 KB so
+//     that any number of watches is restored);
+//   - pings after a third of the negotiated timeout without a send, and a read timeout after
+//     two thirds of it without a byte from the server;
+//   - reconnects over a shuffled host list (host_list.h), immediately after a loss and with a
+//     jittered exponential backoff after failed attempts;
+//   - the chroot, added to every path sent and removed from every path received;
+//   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame over it, a reply
+//     to no request, or one that does not decode drops the connection with a logged reason.
+// Not yet: the search for a read-write server while connected to a read-only one.
+
+#ifndef ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
+#define ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "host_list.h"
+#include "transport.h"
+#include "zk/proto/frame_decoder.h"
+
+namespace zk::internal {
+
+class NativeTransport final : public Transport {
+ public:
+  // `events` and `credentials` outlive the transport.
+  NativeTransport(const ClientOptions& options, TransportEvents* events,
+                  const CredentialList* credentials);
+  ~NativeTransport() override;
+
+  absl::Status Open() override;
+  void Close() override;
+  ZooError Send(uint64_t id, const Request& request) override;
+  void RemoveWatches(const std::string& path, WatchKind kind) override;
+  Interest PollInterest(absl::Time now) override;
+  void Process(bool readable, bool writable) override;
+  SessionInfo session() const override { return session_; }
+  bool RestoresWatchesInAnyNumber() const override { return true; }
+
+ private:
+  enum class Phase {
+    kIdle,       // no session (closed, expired, or not opened)
+    kBackoff,    // waiting before the next connection attempt
+    kHandshake,  // TCP connecting, then waiting for the ConnectResponse
+    kConnected,
+  };
+  // A request on the wire, in send order (replies come in the same order).
+  struct Pending {
+    int32_t xid = 0;
+    uint64_t id = 0;  // 0: the transport's own (removeWatches); nobody waits for it
+    int32_t opcode = 0;
+    const Request* request = nullptr;  // null for the transport's own requests
+  };
+
+  // Starts a connection attempt to the next address (or schedules one after a backoff).
+  void Connect(absl::Time now);
+  // Gives the connection up: answers every request on it with a connection loss, reports
+  // kConnecting if the core was told it was connected, and schedules the next attempt.
+  void Drop(std::string_view reason);
+  // Drops the connection for good (expired / refused): reports `state`, no reconnect.
+  void Fail(TransportState state, std::string_view reason);
+  void CloseSocket();
+  void WriteOut();
+  void HandleFrame(std::string_view frame);
+  void HandleConnectResponse(std::string_view frame);
+  void HandleNotification(std::string_view body);
+  void HandleReply(int32_t xid, int32_t err, std::string_view body);
+  void SendSessionSetup();
+  void Queue(std::string frame);
+  int32_t NextXid();
+  std::string ServerPath(std::string_view path) const;
+  std::string ClientPath(std::string_view path) const;
+  void Answer(const Pending& pending, Reply reply);
+
+  const ClientOptions& options_;
+  TransportEvents* const events_;
+  const CredentialList* const credentials_;
+  std::optional<HostList> hosts_;
+  std::mt19937_64 random_;
+
+  Phase phase_ = Phase::kIdle;
+  bool reported_connected_ = false;  // the core was told kConnected / kReadOnly
+  int fd_ = -1;
+  const Address* address_ = nullptr;  // of the current attempt or connection
+  bool tcp_connected_ = false;
+  absl::Time attempt_deadline_ = absl::InfiniteFuture();
+  absl::Time backoff_until_ = absl::InfinitePast();
+  int failed_attempts_ = 0;
+  absl::Time last_send_ = absl::InfinitePast();
+  absl::Time last_receive_ = absl::InfinitePast();
+
+  SessionInfo session_;
+  int64_t last_zxid_ = 0;
+  int32_t xid_ = 0;
+  std::string out_;          // bytes not yet written
+  size_t out_offset_ = 0;
+  proto::FrameDecoder decoder_;
+  std::deque<Pending> pending_;
+  // Answers of auth packets come in order under xid -4: the AddAuth requests waiting (0 for a
+  // credential replayed after the handshake).
+  std::deque<uint64_t> auth_waiting_;
+  // The server's watches of this session, by client path (the C library's three tables).
+  absl::flat_hash_set<std::string> data_watches_;
+  absl::flat_hash_set<std::string> exist_watches_;
+  absl::flat_hash_set<std::string> child_watches_;
+};
+
+}  // namespace zk::internal
+
+#endif  // ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_

@@ -1,0 +1,114 @@
+#include "reply_decoder.h"
+
+#include <utility>
+
+#include "string_util.h"
+#include "zk/proto/constants.h"
+#include "zk/proto/headers.h"
+#include "zk/proto/jute_reader.h"
+#include "zk/proto/node_ops.h"
+#include "zk/proto/records.h"
+
+namespace zk::internal {
+namespace {
+namespace pop = ::zk::proto::op;
+}  // namespace
+
+absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::string_view chroot,
+                             Reply& reply) {
+  proto::JuteReader reader(body);
+  switch (r.kind) {
+    case OpKind::kCreate: {
+      proto::Create2Response response;
+      response.Decode(reader);
+      reply.data = StripChroot(chroot, response.path);
+      reply.stat = ToPublicStat(response.stat);
+      break;
+    }
+    case OpKind::kExists:
+    case OpKind::kSet: {
+      proto::StatResponse response;
+      response.Decode(reader);
+      reply.stat = ToPublicStat(response.stat);
+      break;
+    }
+    case OpKind::kGet: {
+      proto::GetDataResponse response;
+      response.Decode(reader);
+      reply.data = std::move(response.data);
+      reply.stat = ToPublicStat(response.stat);
+      break;
+    }
+    case OpKind::kGetChildren: {
+      proto::GetChildren2Response response;
+      response.Decode(reader);
+      reply.children = std::move(response.children);
+      reply.stat = ToPublicStat(response.stat);
+      break;
+    }
+    case OpKind::kGetAcl: {
+      proto::GetAclResponse response;
+      response.Decode(reader);
+      for (proto::Acl& acl : response.acls) {
+        reply.acl.push_back({acl.perms, {std::move(acl.id.scheme), std::move(acl.id.id)}});
+      }
+      reply.stat = ToPublicStat(response.stat);
+      break;
+    }
+    case OpKind::kSync: {
+      proto::SyncResponse response;
+      response.Decode(reader);
+      reply.data = StripChroot(chroot, response.path);
+      break;
+    }
+    case OpKind::kMulti: {
+      // A failed multi still has header err 0: the first failing op's code is its result
+      // (the C library's reading; RUNTIMEINCONSISTENCY marks the ops after it).
+      proto::MultiHeader header;
+      header.Decode(reader);
+      while (reader.ok() && !header.done) {
+        OpReply op;
+        if (header.type == pop::kError) {
+          proto::ErrorResult error;
+          error.Decode(reader);
+          op.rc = static_cast<ZooError>(error.err);
+          if (reply.rc == ZooError::kOk && error.err != 0 &&
+              error.err != proto::err::kRuntimeInconsistency) {
+            reply.rc = op.rc;
+          }
+        } else if (header.type == pop::kCreate) {
+          op.path = StripChroot(chroot, reader.ReadString());
+        } else if (header.type == pop::kCreate2) {
+          op.path = StripChroot(chroot, reader.ReadString());
+          proto::Stat stat;
+          proto::ReadStat(reader, stat);
+        } else if (header.type == pop::kSetData) {
+          proto::Stat stat;
+          proto::ReadStat(reader, stat);
+          op.stat = ToPublicStat(stat);
+        }
+        reply.multi.push_back(std::move(op));
+        header.Decode(reader);
+      }
+      if (reader.ok() && reply.multi.size() != r.ops.size()) reader.Fail();
+      break;
+    }
+    case OpKind::kDelete:
+    case OpKind::kSetAcl:
+    case OpKind::kAddAuth: break;
+  }
+  if (!reader.ok()) {
+    return absl::DataLossError(StrCat("the server's answer to ", OperationName(r.kind), " ",
+                                      r.path, " does not decode"));
+  }
+  return absl::OkStatus();
+}
+
+std::string StripChroot(std::string_view chroot, std::string_view path) {
+  if (chroot.empty() || path.substr(0, chroot.size()) != chroot) return std::string(path);
+  if (path.size() == chroot.size()) return "/";
+  if (path[chroot.size()] != '/') return std::string(path);
+  return std::string(path.substr(chroot.size()));
+}
+
+}  // namespace zk::internal
