@@ -84,7 +84,13 @@ class EmbeddedServer::Impl : public ConnectionSink {
     std::deque<std::pair<int64_t, std::string>> delayed;
   };
 
+  // The host clients are told to connect to: the bind address, or loopback for a wildcard.
+  std::string ConnectHost() const {
+    return options_.bind_address == "0.0.0.0" ? "127.0.0.1" : options_.bind_address;
+  }
+
   EmbeddedServerOptions options_;
+  in_addr bind_address_{};
   EventLoop loop_;
   std::unique_ptr<ZooKeeperService> service_;
   std::vector<Member> members_;
@@ -129,6 +135,10 @@ absl::Status EmbeddedServer::Impl::Init() {
   }
   if (options_.handshake_timeout.count() < 0) {
     return absl::InvalidArgumentError("handshake_timeout must be >= 0");
+  }
+  if (inet_pton(AF_INET, options_.bind_address.c_str(), &bind_address_) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bind_address \"", options_.bind_address, "\" is not an IPv4 address"));
   }
   internal::ServiceOptions service_options;
   service_options.tick_ms = tick;
@@ -182,13 +192,13 @@ absl::Status EmbeddedServer::Impl::Listen(int member) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr = bind_address_;
   addr.sin_port = htons(static_cast<uint16_t>(m.port));
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 1024) != 0) {
     int error = errno;
     close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on 127.0.0.1:", m.port, ": ", strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.bind_address, ":",
+                                               m.port, ": ", strerror(error)));
   }
   socklen_t length = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
@@ -472,14 +482,14 @@ std::string EmbeddedServer::connect_string() const {
   std::vector<std::string> hosts;
   impl_->loop().RunSync([&] {
     for (const Impl::Member& member : impl_->members_) {
-      if (member.fd >= 0) hosts.push_back(absl::StrCat("127.0.0.1:", member.port));
+      if (member.fd >= 0) hosts.push_back(absl::StrCat(impl_->ConnectHost(), ":", member.port));
     }
   });
   return absl::StrJoin(hosts, ",");
 }
 
 std::string EmbeddedServer::member_connect_string(int member) const {
-  return absl::StrCat("127.0.0.1:", member_port(member));
+  return absl::StrCat(impl_->ConnectHost(), ":", member_port(member));
 }
 
 int EmbeddedServer::member_port(int member) const {

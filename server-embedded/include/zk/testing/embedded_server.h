@@ -40,9 +40,13 @@ namespace zk::testing {
 
 // Configures an EmbeddedServer.
 struct EmbeddedServerOptions {
-  // Sets the port of member 0; 0 picks a free port on 127.0.0.1. Further
-  // members always pick free ports.
+  // Sets the port of member 0; 0 picks a free port. Further members always pick free ports.
   int port = 0;
+  // Sets the IPv4 address every member listens on (ZooKeeper's clientPortAddress). The default
+  // keeps a test server off the network; "0.0.0.0" listens on every interface (connect strings
+  // then name 127.0.0.1). Errors: Start() fails with InvalidArgument if it is not a dotted
+  // IPv4 address.
+  std::string bind_address = "127.0.0.1";
   // Sets the tick: session expiry is bucketed by it.
   std::chrono::milliseconds tick_time{500};
   // Sets the lower clamp of negotiated session timeouts (default 2 x tick).
@@ -94,13 +98,13 @@ struct EventInfo {
 };
 
 // Runs an in-process ZooKeeper 3.8 server (optionally an emulated ensemble of
-// members over one tree) on 127.0.0.1.
+// members over one tree) on 127.0.0.1 (or EmbeddedServerOptions::bind_address).
 //
 // Thread-safe: every method may be called from any thread, including from
 // inside the hooks (which run on the server's loop thread; see above).
 class EmbeddedServer {
  public:
-  // Starts a server listening on 127.0.0.1.
+  // Starts a server listening on options.bind_address (127.0.0.1 by default).
   // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
   // bound; Internal if the OS refuses the loop's epoll or eventfd.
   static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
@@ -113,9 +117,10 @@ class EmbeddedServer {
   EmbeddedServer(const EmbeddedServer&) = delete;
   EmbeddedServer& operator=(const EmbeddedServer&) = delete;
 
-  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all live members.
+  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all live members (the bind address instead of
+  // 127.0.0.1 when it names one interface).
   std::string connect_string() const;
-  // Returns "127.0.0.1:p" of one member (alive or not).
+  // Returns "127.0.0.1:p" (or "<bind address>:p") of one member (alive or not).
   std::string member_connect_string(int member) const;
   // Returns the port of one member.
   int member_port(int member) const;
