@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <utility>
 
@@ -19,6 +20,7 @@
 #include "event_loop.h"
 #include "four_letter_words.h"
 #include "proto_aliases.h"
+#include "snapshot.h"
 #include "zookeeper_service.h"
 
 namespace zk::testing {
@@ -26,7 +28,11 @@ namespace zk::testing {
 using internal::ConnectionSink;
 using internal::EventLoop;
 using internal::FrameDecoder;
+using internal::ReadSnapshot;
+using internal::Snapshot;
+using internal::SnapshotPath;
 using internal::SteadyNowMs;
+using internal::WriteSnapshot;
 using internal::ZooKeeperService;
 
 namespace {
@@ -152,6 +158,25 @@ absl::Status EmbeddedServer::Impl::Init() {
   service_options.extended_types = options_.extended_types;
   service_options.super_digest = options_.super_digest;
   service_ = std::make_unique<ZooKeeperService>(service_options, this);
+  if (!options_.data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options_.data_dir, error);
+    if (error) {
+      return absl::InternalError(
+          absl::StrCat("data_dir ", options_.data_dir, ": ", error.message()));
+    }
+    absl::StatusOr<Snapshot> snapshot = ReadSnapshot(SnapshotPath(options_.data_dir));
+    if (snapshot.ok()) {
+      absl::Status restored =
+          service_->RestoreTree(std::move(snapshot->nodes), snapshot->last_zxid);
+      if (!restored.ok()) {
+        return absl::DataLossError(absl::StrCat(SnapshotPath(options_.data_dir), ": ",
+                                                restored.message()));
+      }
+    } else if (!absl::IsNotFound(snapshot.status())) {
+      return snapshot.status();
+    }
+  }
   members_.resize(options_.members);
   members_[0].port = options_.port;
   absl::Status status = loop_.Start();
@@ -555,6 +580,18 @@ void EmbeddedServer::SetResponseDelay(std::chrono::milliseconds delay) {
     impl->delay_ms_ = delay_ms;
     return absl::OkStatus();
   }).IgnoreError();
+}
+
+absl::Status EmbeddedServer::SaveSnapshot() {
+  if (impl_->options_.data_dir.empty()) {
+    return absl::FailedPreconditionError("SaveSnapshot: no data_dir");
+  }
+  absl::Status status;
+  impl_->loop().RunSync([&] {
+    status = WriteSnapshot(impl_->service_->tree(), impl_->service_->zxid(),
+                           SnapshotPath(impl_->options_.data_dir));
+  });
+  return status;
 }
 
 absl::Status EmbeddedServer::Stop() {

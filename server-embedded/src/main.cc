@@ -43,6 +43,10 @@ ABSL_FLAG(std::optional<std::vector<std::string>>, four_letter_words, std::nullo
           "four-letter words answered, comma-separated, as 4lw.commands.whitelist (default "
           "srvr; \"*\": all; isro is added once read-only mode is used)");
 
+ABSL_FLAG(std::string, data_dir, "",
+          "keep the tree here across restarts: loaded at start, written when stopped by SIGTERM "
+          "or SIGINT (empty: in memory only; zoo.cfg's dataDir is not used)");
+
 ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "close a connection that sends no handshake for this long, as ZooKeeper's "
           "sessionlessCnxnTimeout (0: never)");
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
   if (auto limit = absl::GetFlag(FLAGS_max_client_cnxns)) options.max_client_connections = *limit;
   if (auto words = absl::GetFlag(FLAGS_four_letter_words)) options.four_letter_words = *words;
   options.handshake_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
   auto server = zk::testing::EmbeddedServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());
@@ -98,5 +103,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (!options.data_dir.empty()) {
+    if (absl::Status saved = (*server)->SaveSnapshot(); !saved.ok()) {
+      std::fprintf(stderr, "zkcpp-server: %s\n", std::string(saved.message()).c_str());
+      return 1;
+    }
+  }
   return 0;
 }

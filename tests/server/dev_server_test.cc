@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "raw_client.h"
+#include "st_client.h"
 #include "testing/child_process.h"
 #include "testing/net.h"
 #include "zoo_cfg.h"
@@ -107,8 +110,7 @@ template <typename Done>
 std::string ReadUntil(int fd, absl::Time deadline, Done done) {
   std::string text;
   while (!done(text)) {
-    const int64_t left_ms =
-        std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now()));
+    const int64_t left_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now()));
     pollfd p{fd, POLLIN, 0};
     const int ready = poll(&p, 1, static_cast<int>(left_ms));
     if (ready == 0 && left_ms == 0) break;
@@ -138,7 +140,8 @@ class DevServer {
     int err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return;
     const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    absl::StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, ChildProcess::Stdio{in, out[1], err[1]});
+    absl::StatusOr<ChildProcess> child =
+        ChildProcess::Spawn(argv, ChildProcess::Stdio{in, out[1], err[1]});
     close(in);
     close(out[1]);
     close(err[1]);
@@ -170,6 +173,11 @@ class DevServer {
   const std::string& stderr_text() const { return stderr_; }
   // The exit status of a server that did not start.
   absl::StatusOr<int> WaitForExit() { return child_.WaitForExit(absl::Now() + kWait); }
+  // Stops the server as a user does (SIGTERM); returns its exit status.
+  absl::StatusOr<int> Stop() {
+    if (absl::Status s = child_.Signal(SIGTERM); !s.ok()) return s;
+    return WaitForExit();
+  }
 
  private:
   static inline int counter_ = 0;
@@ -266,6 +274,68 @@ TEST(DevServerTest, BadValueEndsWithFileLineKeyAndProblem) {
   absl::StatusOr<int> status = server.WaitForExit();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0) << DescribeWaitStatus(*status);
+}
+
+TEST(DevServerTest, DataDirKeepsTheTreeAcrossRestarts) {
+  const std::string data_dir =
+      absl::StrCat(::testing::TempDir(), "dev_server_test-data-", getpid());
+  std::filesystem::remove_all(data_dir);
+  const std::vector<std::string> flags = {"--data_dir=" + data_dir, "--tick_time_ms=100"};
+  Stat before{};
+  {
+    DevServer server("", flags);
+    ASSERT_TRUE(server.started()) << server.stderr_text();
+    StClient client(server.connect_string());
+    ASSERT_TRUE(client.WaitConnected());
+    ASSERT_EQ(client.Create("/a", "hello"), ZOK);
+    ASSERT_EQ(client.Set("/a", "world"), ZOK);
+    ASSERT_EQ(client.Create("/a/b", ""), ZOK);
+    ASSERT_EQ(client.SetAcl("/a/b", -1, &ZOO_READ_ACL_UNSAFE), ZOK);
+    ASSERT_EQ(client.Create("/ephemeral", "", ZOO_EPHEMERAL), ZOK);
+    ASSERT_EQ(client.Exists("/a", false, &before), ZOK);
+    absl::StatusOr<int> status = server.Stop();
+    ASSERT_TRUE(status.ok()) << status.status();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << DescribeWaitStatus(*status) << "\n"
+        << server.stderr_text();
+  }
+  DevServer server("", flags);
+  ASSERT_TRUE(server.started()) << server.stderr_text();
+  StClient client(server.connect_string());
+  ASSERT_TRUE(client.WaitConnected());
+  std::string data;
+  Stat after{};
+  ASSERT_EQ(client.Get("/a", false, &data, &after), ZOK);
+  EXPECT_EQ(data, "world");
+  EXPECT_EQ(after.version, 1);
+  EXPECT_EQ(after.czxid, before.czxid);
+  EXPECT_EQ(after.mzxid, before.mzxid);
+  EXPECT_EQ(after.ctime, before.ctime);
+  EXPECT_EQ(after.numChildren, 1);
+  std::vector<std::string> acl;
+  ASSERT_EQ(client.GetAcl("/a/b", &acl), ZOK);
+  std::vector<std::string> read_only_acl;
+  ASSERT_EQ(client.GetAcl("/zookeeper/config", &read_only_acl), ZOK);  // world:anyone READ
+  EXPECT_EQ(acl, read_only_acl);
+  // Sessions do not survive a restart, nor do their ephemerals.
+  EXPECT_EQ(client.Exists("/ephemeral", false), ZNONODE);
+  // New transactions continue after the restored zxid.
+  Stat created{};
+  ASSERT_EQ(client.Create2("/c", "", 0, nullptr, &created), ZOK);
+  EXPECT_GT(created.czxid, before.pzxid);
+  EXPECT_GT(created.czxid, before.mzxid);
+  std::filesystem::remove_all(data_dir);
+}
+
+TEST(DevServerTest, CorruptSnapshotStopsTheStart) {
+  const std::string data_dir =
+      absl::StrCat(::testing::TempDir(), "dev_server_test-corrupt-", getpid());
+  std::filesystem::create_directories(data_dir);
+  std::ofstream(data_dir + "/zkcpp-tree.snapshot") << "not a snapshot";
+  DevServer server("", {"--data_dir=" + data_dir});
+  EXPECT_FALSE(server.started()) << server.connect_string();
+  EXPECT_THAT(server.stderr_text(), HasSubstr("zkcpp-tree.snapshot: not a zkcpp snapshot"));
+  std::filesystem::remove_all(data_dir);
 }
 
 }  // namespace

@@ -79,6 +79,10 @@ struct EmbeddedServerOptions {
   // after this long without receiving a byte, as ZooKeeper does with
   // zookeeper.nio.sessionlessCnxnTimeout (10 s); checked every tick. 0 never closes them.
   std::chrono::milliseconds handshake_timeout{10000};
+  // Names a directory (created if missing) whose snapshot, if any, Start() loads: the
+  // persistent, container and TTL nodes with data, ACLs and Stat, and the last zxid, as
+  // SaveSnapshot() wrote them. Empty: the tree starts empty and nothing is kept.
+  std::string data_dir;
 };
 
 // Describes one request as the server received it (for SetRequestHook).
@@ -106,7 +110,8 @@ class EmbeddedServer {
  public:
   // Starts a server listening on options.bind_address (127.0.0.1 by default).
   // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
-  // bound; Internal if the OS refuses the loop's epoll or eventfd.
+  // bound; Internal if the OS refuses the loop's epoll or eventfd or the data_dir
+  // cannot be read; DataLoss if its snapshot is corrupt.
   static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
       EmbeddedServerOptions options = {});
 
@@ -177,6 +182,11 @@ class EmbeddedServer {
   int64_t last_zxid() const;
   // Returns false between Stop() and Restart().
   bool running() const;
+  // Writes the tree (all but session ephemerals) and the last zxid to options.data_dir, for
+  // the next Start() with that directory; zkcpp-server calls it when stopped by a signal. Not
+  // from a hook. Errors: FailedPrecondition without a data_dir; Internal if the file cannot be
+  // written.
+  absl::Status SaveSnapshot();
 
   // Counts requests by op name and watch registrations/notifications.
   struct Counters {
