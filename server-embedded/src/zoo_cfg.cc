@@ -20,9 +20,9 @@ namespace {
 
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-// Why a ZooKeeper setting has no effect here. A key matches an entry that ends
-// in '.' by prefix ("server.1", "autopurge.purgeInterval"), any other entry
-// exactly.
+// Why a ZooKeeper setting has no effect here. A key matches an entry that ends in '.' by
+// prefix ("server.1", "autopurge.purgeInterval"), any other entry exactly; the first group
+// that matches gives the reason ("ssl.quorum.*" is about replication, other "ssl.*" about TLS).
 struct IgnoredKeys {
   std::vector<std::string_view> keys;
   std::string_view reason;
@@ -30,39 +30,22 @@ struct IgnoredKeys {
 
 const std::vector<IgnoredKeys>& Ignored() {
   static const std::vector<IgnoredKeys>* const ignored = new std::vector<IgnoredKeys>{
-      {{"initLimit",
-        "syncLimit",
-        "server.",
-        "group.",
-        "weight.",
-        "electionAlg",
-        "electionPortBindRetry",
-        "peerType",
-        "leaderServes",
-        "cnxTimeout",
-        "quorumListenOnAllIPs",
-        "standaloneEnabled",
-        "reconfigEnabled",
-        "dynamicConfigFile",
-        "syncEnabled",
-        "observerMasterPort",
-        "connectToLearnerMasterLimit",
-        "multiAddress.",
-        "quorum.",
-        "sslQuorum",
-        "ssl.quorum."},
+      {{"initLimit", "syncLimit", "server.", "group.", "weight.", "electionAlg",
+        "electionPortBindRetry", "peerType", "leaderServes", "cnxTimeout", "quorumListenOnAllIPs",
+        "standaloneEnabled", "reconfigEnabled", "dynamicConfigFile", "syncEnabled",
+        "observerMasterPort", "connectToLearnerMasterLimit", "multiAddress.", "quorum.",
+        "sslQuorum", "ssl.quorum."},
        "no replication: zkcpp-server is one process, not an ensemble member"},
       {{"dataDir", "dataLogDir", "autopurge.", "snapCount", "snapSizeLimitInKb",
         "txnLogSizeLimitInKb", "preAllocSize", "forceSync", "fsync.", "snapshot."},
-       "no persistence: the tree lives in memory and is gone when the server "
-       "stops"},
+       "no persistence: ZooKeeper's snapshots and logs are neither read nor written "
+       "(--data_dir keeps a snapshot of zkcpp-server's own)"},
       {{"secureClientPort", "secureClientPortAddress", "serverCnxnFactory", "client.secure",
         "ssl."},
        "no TLS: clients connect in plain text on clientPort"},
       {{"admin."}, "no AdminServer: use the four-letter words on clientPort"},
       {{"authProvider."},
-       "no pluggable authentication: the digest, ip, world and auth schemes "
-       "are built in"},
+       "no pluggable authentication: the digest, ip, world and auth schemes are built in"},
       {{"metricsProvider."}, "no metrics provider: use the mntr four-letter word"},
       {{"globalOutstandingLimit", "clientPortListenBacklog", "maxCnxns", "localSessionsEnabled",
         "localSessionsUpgradingEnabled", "audit.enable"},
@@ -83,9 +66,8 @@ std::string_view WhyIgnored(std::string_view key) {
 
 bool IsPropertiesSpace(char c) { return c == ' ' || c == '\t' || c == '\f'; }
 
-// Appends the code point `code` to `out` as UTF-8 (\uXXXX escapes are UTF-16
-// units; a surrogate is written as is, which no zoo.cfg key or honoured value
-// needs).
+// Appends the code point `code` to `out` as UTF-8 (\uXXXX escapes are UTF-16 units; a surrogate
+// is written as is, which no zoo.cfg key or honoured value needs).
 void AppendUtf8(uint32_t code, std::string* out) {
   if (code < 0x80) {
     out->push_back(static_cast<char>(code));
@@ -99,8 +81,7 @@ void AppendUtf8(uint32_t code, std::string* out) {
   }
 }
 
-// One `key value` pair of a logical line, with the properties escapes (\t, \n,
-// \r, \f, \uXXXX,
+// One `key value` pair of a logical line, with the properties escapes (\t, \n, \r, \f, \uXXXX,
 // \<any> for the character itself) resolved.
 struct Property {
   std::string key;
@@ -160,8 +141,7 @@ Property SplitProperty(std::string_view line) {
   return property;
 }
 
-// True if `line` ends in an odd number of backslashes: it continues on the next
-// line.
+// True if `line` ends in an odd number of backslashes: it continues on the next line.
 bool Continues(std::string_view line) {
   size_t backslashes = 0;
   while (backslashes < line.size() && line[line.size() - 1 - backslashes] == '\\') ++backslashes;
