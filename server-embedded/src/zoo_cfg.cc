@@ -179,9 +179,10 @@ class Parser {
       config->four_letter_words = std::move(words);
       return absl::OkStatus();
     }
-    config->notes.push_back(absl::StrCat(file_name_, ":", line_number_, ": ",
-                                         absl::CHexEscape(key_),
-                                         " ignored: ", AsAbsl(WhyIgnored(key_))));
+    const std::string where = absl::StrCat(file_name_, ":", line_number_, ": ");
+    config->notes.push_back(key_.empty() ? where + "a line without a key ignored"
+                                         : absl::StrCat(where, absl::CHexEscape(key_),
+                                                        " ignored: ", AsAbsl(WhyIgnored(key_))));
     return absl::OkStatus();
   }
 

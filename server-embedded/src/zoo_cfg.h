@@ -5,9 +5,9 @@
 // and `key value` too), `#` and `!` start comment lines, whitespace around key
 // and value is dropped and a line ending in a backslash continues on the next
 // one. ZooConfig keeps the keys zkcpp-server honours; every other key gets a
-// note saying why it has no effect (this server replicates nothing and keeps
-// its tree in memory), so that a user moving a real zoo.cfg over sees at once
-// what does not carry.
+// note saying why it has no effect (this server replicates nothing and does not read or write
+// ZooKeeper's data files), so that a user moving a real zoo.cfg over sees at once what does
+// not carry.
 //
 // Example:
 //   absl::StatusOr<ZooConfig> config = ReadZooConfig("conf/zoo.cfg");
@@ -43,10 +43,9 @@ struct ZooConfig {
   std::vector<std::string> notes;
 };
 
-// Parses the text of a zoo.cfg; `file_name` only names it in messages and
-// notes. Errors: InvalidArgument "<file>:<line>: <key>: <problem>" for a value
-// that cannot be used (not a number, out of range, not an IPv4 address) or a
-// line without a key.
+// Parses the text of a zoo.cfg; `file_name` only names it in messages and notes.
+// Errors: InvalidArgument "<file>:<line>: <key>: <problem>" for a value that cannot be used
+// (not a number, out of range, not an IPv4 address).
 absl::StatusOr<ZooConfig> ParseZooConfig(std::string_view text, std::string_view file_name);
 
 // Reads and parses the file at `path`.

@@ -65,16 +65,18 @@ TEST(ZooCfgTest, NotesEveryKeyItDoesNotHonour) {
       "dataDir=/var/lib/zookeeper\n"
       "autopurge.purgeInterval=1\n"
       "server.1=localhost:2888:3888\n"
-      "frobnicate=yes\n",
+      "frobnicate=yes\n"
+      "=orphan\n",
       "conf/zoo.cfg");
   ASSERT_TRUE(config.ok()) << config.status();
-  ASSERT_EQ(config->notes.size(), 5u);
+  ASSERT_EQ(config->notes.size(), 6u);
   EXPECT_THAT(config->notes[0], HasSubstr("conf/zoo.cfg:1: initLimit ignored: no replication"));
   EXPECT_THAT(config->notes[1], HasSubstr("conf/zoo.cfg:2: dataDir ignored: no persistence"));
   EXPECT_THAT(config->notes[2],
               HasSubstr("conf/zoo.cfg:3: autopurge.purgeInterval ignored: no persistence"));
   EXPECT_THAT(config->notes[3], HasSubstr("conf/zoo.cfg:4: server.1 ignored: no replication"));
   EXPECT_EQ(config->notes[4], "conf/zoo.cfg:5: frobnicate ignored: unknown key");
+  EXPECT_EQ(config->notes[5], "conf/zoo.cfg:6: a line without a key ignored");
 }
 
 TEST(ZooCfgTest, BadValuesNameFileLineKeyAndProblem) {

@@ -25,11 +25,10 @@ std::string ChrootOf(std::string_view connect);
 // Returns the path the server sees for `path` under `chroot` ("" for none).
 std::string ServerPath(std::string_view chroot, std::string_view path);
 
-// Returns `failure` unless it is a NoNode error and the chroot is missing; then
-// NotFound
-// "<op> <path>: chroot <chroot> does not exist". Costs one Exists when
-// `failure` is NoNode and there is a chroot. Threading: a blocking call on
-// `client`.
+// Returns `failure` unless it is a NoNode error and the chroot is missing; then NotFound
+// "<op> <path>: chroot <chroot> does not exist". Costs one Exists when `failure` is NoNode and
+// there is a chroot.
+// Threading: a blocking call on `client`.
 absl::Status ExplainMissingChroot(std::string_view op, std::string_view path,
                                   std::string_view chroot, Client& client,
                                   const absl::Status& failure);
