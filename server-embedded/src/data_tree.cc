@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "proto_aliases.h"
 
 namespace zk::testing::internal {
@@ -286,6 +287,30 @@ int64_t DataTree::approximate_data_size() const {
   int64_t size = 0;
   for (const auto& [path, node] : nodes_) size += path.size() + node.data.size();
   return size;
+}
+
+absl::Status DataTree::Replace(std::unordered_map<std::string, Node> nodes) {
+  if (nodes.find("/") == nodes.end()) return absl::InvalidArgumentError("no root node");
+  for (auto& [path, node] : nodes) {
+    node.children.clear();
+    if (node.session_owner() != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": a session's ephemeral node"));
+    }
+  }
+  for (const auto& [path, node] : nodes) {
+    if (path == "/") continue;
+    auto parent = nodes.find(std::string(ParentPath(path)));
+    if (parent == nodes.end()) return absl::InvalidArgumentError(absl::StrCat(path, ": no parent"));
+    parent->second.children.emplace(BaseName(path));
+  }
+  nodes_ = std::move(nodes);
+  ephemerals_.clear();
+  ephemeral_peak_.clear();
+  ephemeral_peak_undo_.clear();
+  undo_.clear();
+  remembered_.clear();
+  triggers_.clear();
+  return absl::OkStatus();
 }
 
 }  // namespace zk::testing::internal

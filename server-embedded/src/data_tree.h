@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "proto_aliases.h"
 
 namespace zk::testing::internal {
@@ -120,6 +121,15 @@ class DataTree {
 
   size_t node_count() const { return nodes_.size(); }
   int64_t approximate_data_size() const;
+
+  // Returns every node by path (for a snapshot).
+  const std::unordered_map<std::string, Node>& nodes() const { return nodes_; }
+  // Replaces the whole tree with `nodes` (a loaded snapshot), outside any transaction. The
+  // nodes' `children` are ignored and rebuilt from the paths; session ephemerals are refused,
+  // as no session survives a restart.
+  // Errors: InvalidArgument if "/" is missing, a node's parent is missing, or a node is a
+  // session's ephemeral.
+  absl::Status Replace(std::unordered_map<std::string, Node> nodes);
 
  private:
   Node& Mutable(const std::string& path);

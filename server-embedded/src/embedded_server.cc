@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <utility>
 
@@ -19,6 +20,7 @@
 #include "event_loop.h"
 #include "four_letter_words.h"
 #include "proto_aliases.h"
+#include "snapshot.h"
 #include "zookeeper_service.h"
 
 namespace zk::testing {
@@ -26,7 +28,11 @@ namespace zk::testing {
 using internal::ConnectionSink;
 using internal::EventLoop;
 using internal::FrameDecoder;
+using internal::ReadSnapshot;
+using internal::Snapshot;
+using internal::SnapshotPath;
 using internal::SteadyNowMs;
+using internal::WriteSnapshot;
 using internal::ZooKeeperService;
 
 namespace {
@@ -84,7 +90,13 @@ class EmbeddedServer::Impl : public ConnectionSink {
     std::deque<std::pair<int64_t, std::string>> delayed;
   };
 
+  // The host clients are told to connect to: the bind address, or loopback for a wildcard.
+  std::string ConnectHost() const {
+    return options_.bind_address == "0.0.0.0" ? "127.0.0.1" : options_.bind_address;
+  }
+
   EmbeddedServerOptions options_;
+  in_addr bind_address_{};
   EventLoop loop_;
   std::unique_ptr<ZooKeeperService> service_;
   std::vector<Member> members_;
@@ -130,6 +142,10 @@ absl::Status EmbeddedServer::Impl::Init() {
   if (options_.handshake_timeout.count() < 0) {
     return absl::InvalidArgumentError("handshake_timeout must be >= 0");
   }
+  if (inet_pton(AF_INET, options_.bind_address.c_str(), &bind_address_) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bind_address \"", options_.bind_address, "\" is not an IPv4 address"));
+  }
   internal::ServiceOptions service_options;
   service_options.tick_ms = tick;
   service_options.min_session_timeout_ms = static_cast<int32_t>(
@@ -142,6 +158,25 @@ absl::Status EmbeddedServer::Impl::Init() {
   service_options.extended_types = options_.extended_types;
   service_options.super_digest = options_.super_digest;
   service_ = std::make_unique<ZooKeeperService>(service_options, this);
+  if (!options_.data_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options_.data_dir, error);
+    if (error) {
+      return absl::InternalError(
+          absl::StrCat("data_dir ", options_.data_dir, ": ", error.message()));
+    }
+    absl::StatusOr<Snapshot> snapshot = ReadSnapshot(SnapshotPath(options_.data_dir));
+    if (snapshot.ok()) {
+      absl::Status restored =
+          service_->RestoreTree(std::move(snapshot->nodes), snapshot->last_zxid);
+      if (!restored.ok()) {
+        return absl::DataLossError(absl::StrCat(SnapshotPath(options_.data_dir), ": ",
+                                                restored.message()));
+      }
+    } else if (!absl::IsNotFound(snapshot.status())) {
+      return snapshot.status();
+    }
+  }
   members_.resize(options_.members);
   members_[0].port = options_.port;
   absl::Status status = loop_.Start();
@@ -182,13 +217,13 @@ absl::Status EmbeddedServer::Impl::Listen(int member) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr = bind_address_;
   addr.sin_port = htons(static_cast<uint16_t>(m.port));
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 1024) != 0) {
     int error = errno;
     close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on 127.0.0.1:", m.port, ": ", strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.bind_address, ":",
+                                               m.port, ": ", strerror(error)));
   }
   socklen_t length = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
@@ -472,14 +507,14 @@ std::string EmbeddedServer::connect_string() const {
   std::vector<std::string> hosts;
   impl_->loop().RunSync([&] {
     for (const Impl::Member& member : impl_->members_) {
-      if (member.fd >= 0) hosts.push_back(absl::StrCat("127.0.0.1:", member.port));
+      if (member.fd >= 0) hosts.push_back(absl::StrCat(impl_->ConnectHost(), ":", member.port));
     }
   });
   return absl::StrJoin(hosts, ",");
 }
 
 std::string EmbeddedServer::member_connect_string(int member) const {
-  return absl::StrCat("127.0.0.1:", member_port(member));
+  return absl::StrCat(impl_->ConnectHost(), ":", member_port(member));
 }
 
 int EmbeddedServer::member_port(int member) const {
@@ -545,6 +580,18 @@ void EmbeddedServer::SetResponseDelay(std::chrono::milliseconds delay) {
     impl->delay_ms_ = delay_ms;
     return absl::OkStatus();
   }).IgnoreError();
+}
+
+absl::Status EmbeddedServer::SaveSnapshot() {
+  if (impl_->options_.data_dir.empty()) {
+    return absl::FailedPreconditionError("SaveSnapshot: no data_dir");
+  }
+  absl::Status status;
+  impl_->loop().RunSync([&] {
+    status = WriteSnapshot(impl_->service_->tree(), impl_->service_->zxid(),
+                           SnapshotPath(impl_->options_.data_dir));
+  });
+  return status;
 }
 
 absl::Status EmbeddedServer::Stop() {

@@ -1,30 +1,51 @@
 // zkcpp-server: runs an EmbeddedServer until SIGTERM or SIGINT.
+//
+// As a development server it reads a ZooKeeper zoo.cfg (--config=zoo.cfg; see zoo_cfg.h for
+// the keys it honours) and says on stderr which of the file's keys have no effect here. A flag
+// given on the command line wins over the file, which wins over the defaults: the flags that
+// have a zoo.cfg key are optional for that reason (unset: not given).
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "zk/testing/embedded_server.h"
+#include "zoo_cfg.h"
 
-ABSL_FLAG(int, port, 0, "client port of member 0 (0 picks a free port)");
-ABSL_FLAG(int, tick_time_ms, 500, "tick time in milliseconds");
-ABSL_FLAG(int, min_session_timeout_ms, 0, "minimum session timeout (0: 2 x tick)");
-ABSL_FLAG(int, max_session_timeout_ms, 0, "maximum session timeout (0: 20 x tick)");
+ABSL_FLAG(std::string, config, "",
+          "a ZooKeeper zoo.cfg to read (clientPort, clientPortAddress, tickTime, maxClientCnxns, "
+          "minSessionTimeout, maxSessionTimeout, 4lw.commands.whitelist); flags override it");
+ABSL_FLAG(std::optional<int>, port, std::nullopt,
+          "client port of member 0, as clientPort (default 0: pick a free port)");
+ABSL_FLAG(std::optional<std::string>, bind_address, std::nullopt,
+          "IPv4 address to listen on, as clientPortAddress (default 127.0.0.1)");
+ABSL_FLAG(std::optional<int>, tick_time_ms, std::nullopt,
+          "tick time in milliseconds, as tickTime (default 500)");
+ABSL_FLAG(std::optional<int>, min_session_timeout_ms, std::nullopt,
+          "minimum session timeout, as minSessionTimeout (default and 0: 2 x tick)");
+ABSL_FLAG(std::optional<int>, max_session_timeout_ms, std::nullopt,
+          "maximum session timeout, as maxSessionTimeout (default and 0: 20 x tick)");
 ABSL_FLAG(int, members, 1, "number of emulated ensemble members");
 ABSL_FLAG(std::string, super_digest, "",
           "super user digest id, e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU= (password \"test\"); "
           "empty: none");
 ABSL_FLAG(int, container_check_interval_ms, 100,
           "how often empty containers and expired TTL nodes are reaped, ms");
-ABSL_FLAG(int, max_client_cnxns, 60,
-          "max concurrent connections per client IP, as ZooKeeper's maxClientCnxns (0: unlimited)");
-ABSL_FLAG(std::vector<std::string>, four_letter_words, {"srvr"},
-          "four-letter words answered, comma-separated, as ZooKeeper's 4lw.commands.whitelist "
-          "(\"*\": all; isro is added once read-only mode is used)");
+ABSL_FLAG(std::optional<int>, max_client_cnxns, std::nullopt,
+          "max concurrent connections per client IP, as maxClientCnxns (default 60; 0: unlimited)");
+ABSL_FLAG(std::optional<std::vector<std::string>>, four_letter_words, std::nullopt,
+          "four-letter words answered, comma-separated, as 4lw.commands.whitelist (default "
+          "srvr; \"*\": all; isro is added once read-only mode is used)");
+
+ABSL_FLAG(std::string, data_dir, "",
+          "keep the tree here across restarts: loaded at start, written when stopped by SIGTERM "
+          "or SIGINT (empty: in memory only; zoo.cfg's dataDir is not used)");
 
 ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "close a connection that sends no handshake for this long, as ZooKeeper's "
@@ -40,13 +61,28 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before the loop thread starts
 
   zk::testing::EmbeddedServerOptions options;
-  options.port = absl::GetFlag(FLAGS_port);
-  options.tick_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_tick_time_ms));
-  if (int ms = absl::GetFlag(FLAGS_min_session_timeout_ms); ms > 0) {
-    options.min_session_timeout = std::chrono::milliseconds(ms);
+  if (std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
+    absl::StatusOr<zk::internal::ZooConfig> config = zk::internal::ReadZooConfig(path);
+    if (!config.ok()) {
+      std::fprintf(stderr, "zkcpp-server: %s\n", std::string(config.status().message()).c_str());
+      return 2;
+    }
+    for (const std::string& note : config->notes) {
+      std::fprintf(stderr, "zkcpp-server: %s\n", note.c_str());
+    }
+    zk::internal::ApplyZooConfig(*config, &options);
   }
-  if (int ms = absl::GetFlag(FLAGS_max_session_timeout_ms); ms > 0) {
-    options.max_session_timeout = std::chrono::milliseconds(ms);
+  if (auto port = absl::GetFlag(FLAGS_port)) options.port = *port;
+  if (auto address = absl::GetFlag(FLAGS_bind_address)) options.bind_address = *address;
+  if (auto ms = absl::GetFlag(FLAGS_tick_time_ms))
+    options.tick_time = std::chrono::milliseconds(*ms);
+  // 0 (or less) given explicitly asks for the default bound, whatever the file says.
+  for (auto [flag, bound] :
+       {std::pair(&FLAGS_min_session_timeout_ms, &options.min_session_timeout),
+        std::pair(&FLAGS_max_session_timeout_ms, &options.max_session_timeout)}) {
+    if (std::optional<int> ms = absl::GetFlag(*flag)) {
+      *bound = *ms > 0 ? std::optional(std::chrono::milliseconds(*ms)) : std::nullopt;
+    }
   }
   options.members = absl::GetFlag(FLAGS_members);
   if (std::string digest = absl::GetFlag(FLAGS_super_digest); !digest.empty()) {
@@ -54,9 +90,10 @@ int main(int argc, char** argv) {
   }
   options.container_check_interval =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));
-  options.max_client_connections = absl::GetFlag(FLAGS_max_client_cnxns);
-  options.four_letter_words = absl::GetFlag(FLAGS_four_letter_words);
+  if (auto limit = absl::GetFlag(FLAGS_max_client_cnxns)) options.max_client_connections = *limit;
+  if (auto words = absl::GetFlag(FLAGS_four_letter_words)) options.four_letter_words = *words;
   options.handshake_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
   auto server = zk::testing::EmbeddedServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());
@@ -66,5 +103,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (!options.data_dir.empty()) {
+    if (absl::Status saved = (*server)->SaveSnapshot(); !saved.ok()) {
+      std::fprintf(stderr, "zkcpp-server: %s\n", std::string(saved.message()).c_str());
+      return 1;
+    }
+  }
   return 0;
 }

@@ -70,6 +70,13 @@ CreateMode ParseCreateMode(int32_t flags) {
 ZooKeeperService::ZooKeeperService(ServiceOptions options, ConnectionSink* sink)
     : options_(std::move(options)), sink_(sink), sessions_(options_.tick_ms, WallClockMs()) {}
 
+absl::Status ZooKeeperService::RestoreTree(std::unordered_map<std::string, Node> nodes,
+                                           int64_t last_zxid) {
+  if (absl::Status s = tree_.Replace(std::move(nodes)); !s.ok()) return s;
+  zxid_ = last_zxid;
+  return absl::OkStatus();
+}
+
 void ZooKeeperService::OnConnect(uint64_t connection, std::string ip, int port, int member,
                                  int64_t now_ms) {
   ConnectionState& state = connections_[connection];

@@ -108,6 +108,9 @@ class ZooKeeperService {
   }
   const ServiceOptions& options() const { return options_; }
   int64_t zxid() const { return zxid_; }
+  // Replaces the tree with a loaded snapshot's nodes and continues from its zxid; before any
+  // connection. Errors: those of DataTree::Replace.
+  absl::Status RestoreTree(std::unordered_map<std::string, Node> nodes, int64_t last_zxid);
   int64_t packets_received() const { return packets_received_; }
   int64_t packets_sent() const { return packets_sent_; }
 

@@ -3,7 +3,11 @@
 // a zk::Client of its own. CliTest runs on every backend (testing/backend_test.h); CliUsageTest
 // needs no server.
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -18,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "testing/backend_test.h"
+#include "testing/child_process.h"
 #include "testing/net.h"
 #include "zk/client.h"
 #include "zk/path.h"
@@ -32,6 +37,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 using zk::testing::IsOk;
 
@@ -366,6 +372,106 @@ TEST_P(CliTest, ServicesListsRegisteredInstances) {
   EXPECT_EQ(events[0]["instance"]["id"], "b-1");
 }
 
+TEST_P(CliTest, MissingChrootIsNamedAsSuch) {
+  const std::string chroot = P("no-such-chroot");
+  const std::string connect = "--connect=" + connect_string() + chroot;
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"get", "/a"}, {"ls", "/"}, {"create", "/a", "x"}, {"rm", "--recursive", "/a"}}) {
+    std::vector<std::string> full = {connect};
+    full.insert(full.end(), args.begin(), args.end());
+    CliResult r = RunCli(full, "", kWait);
+    const std::string path = args.back() == "x" ? "/a" : args.back();
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    EXPECT_EQ(r.err, "zkcpp: " + args[0] + " " + path + ": chroot " + chroot + " does not exist\n")
+        << Describe(r);
+  }
+  // With the chroot there, a missing node is just that.
+  ASSERT_THAT(client_->Create(chroot, ""), IsOk());
+  CliResult r = RunCli({connect, "get", "/a"}, "", kWait);
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("get /a: node does not exist"));
+}
+
+TEST_P(CliTest, RmRefusesReservedNodes) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"rm", "/zookeeper/quota"},
+           {"rm", "/zookeeper/config"},
+           {"rm", "/zookeeper"},
+           {"rm", "--recursive", "/zookeeper"},
+       }) {
+    CliResult r = Zkcpp(args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << Describe(r);
+    EXPECT_THAT(r.err, MatchesRegex("zkcpp: rm /zookeeper.*: /zookeeper.* is a reserved node "
+                                    "\\(ZooKeeper keeps .* there\\)\n"))
+        << absl::StrJoin(args, " ");
+  }
+  for (const char* reserved : {"/zookeeper", "/zookeeper/quota"}) {
+    absl::StatusOr<std::optional<Stat>> exists = client_->Exists(reserved);
+    ASSERT_THAT(exists, IsOk());
+    EXPECT_TRUE(exists->has_value()) << reserved;
+  }
+  // Under a chroot, /zookeeper is an ordinary node of the chroot.
+  ASSERT_THAT(client_->Create(P("zookeeper"), ""), IsOk());
+  CliResult r = RunCli({"--connect=" + connect_string() + Root(), "rm", "/zookeeper"}, "", kWait);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  absl::StatusOr<std::optional<Stat>> exists = client_->Exists(P("zookeeper"));
+  ASSERT_THAT(exists, IsOk());
+  EXPECT_FALSE(exists->has_value());
+}
+
+// Runs zkcpp with its stdout on a pseudo-terminal; returns what the terminal received.
+std::string RunCliOnTerminal(const std::vector<std::string>& args) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return "<no pty>";
+  const int terminal = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  std::vector<std::string> argv = {CliPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<zk::testing::ChildProcess> child =
+      zk::testing::ChildProcess::Spawn(argv, {.in = null, .out = terminal, .err = null});
+  close(terminal);
+  close(null);
+  std::string received;
+  if (child.ok()) {
+    // The terminal reports EIO once the child, its last user, has exited.
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      pollfd p{master, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()))) <= 0) {
+        continue;
+      }
+      char buffer[4096];
+      const ssize_t n = read(master, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      received.append(buffer, static_cast<size_t>(n));
+    }
+    (void)child->WaitForExit(absl::Now() + kWait);
+  }
+  close(master);
+  return received;
+}
+
+TEST_P(CliTest, UserBytesAreEscapedOnATerminalAndInMessages) {
+  const std::string data = "\x1b]0;owned\x07\x1b[2Jred\xc2\x9b\xff";
+  ASSERT_THAT(client_->Create(P("esc"), data), IsOk());
+  // Into a pipe: the exact bytes.
+  CliResult r = Zkcpp({"get", P("esc")});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, data);
+  // On a terminal: nothing it would obey.
+  const std::string shown = RunCliOnTerminal({Connect(), "get", P("esc")});
+  EXPECT_EQ(shown, "\\x1b]0;owned\\x07\\x1b[2Jred\\u009b\\xff\r\n");
+  // In messages, always: a path and a flag value with escape sequences.
+  r = Zkcpp({"get", P("a\x1b[2Jb")});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("get " + P("a\\x1b[2Jb") + ": "));
+  EXPECT_THAT(r.err, Not(HasSubstr("\x1b")));
+  r = Zkcpp({"watch", P("a"), "--count=\x1b[2J"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("watch " + P("a") + ": bad value '\\x1b[2J' for --count"));
+  EXPECT_THAT(r.err, Not(HasSubstr("\x1b")));
+}
+
 ZK_INSTANTIATE_BACKEND_TEST(CliTest);
 
 // Fault injection: the backend is paused under a running zkcpp.
@@ -421,6 +527,37 @@ TEST(CliUsageTest, BadCommandLinesExitWithTwo) {
     EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << Describe(r);
     EXPECT_THAT(r.err, HasSubstr("zkcpp --help")) << absl::StrJoin(args, " ");
   }
+}
+
+TEST(CliUsageTest, FlagErrorsUseTheErrorFormat) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string first_line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"get", "/a", "--no_such_flag"}, "zkcpp: get /a: unknown flag --no_such_flag"},
+           {{"--flagfile=/tmp/x", "get", "/a"}, "zkcpp: get /a: unknown flag --flagfile"},
+           {{"watch", "/a", "--count=many"}, "zkcpp: watch /a: bad value 'many' for --count"},
+           {{"get", "/a", "--timeout"}, "zkcpp: get /a: flag --timeout needs a value"},
+           {{"get", "/a", "--timeout=soon"},
+            "zkcpp: get /a: bad value 'soon' for --timeout (a duration, e.g. 250ms, 10s, inf)"},
+           {{"get", "/a", "--timeout=0s"}, "zkcpp: get /a: --timeout must be positive, got 0"},
+           {{"ls", "--nobogus", "/a"}, "zkcpp: ls /a: unknown flag --nobogus"},
+           {{"frobnicate", "/a"}, "zkcpp: frobnicate /a: unknown command"},
+           {{"--json"}, "zkcpp: no command given"},
+       }) {
+    CliResult r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(c.args, " ") << "\n" << Describe(r);
+    EXPECT_THAT(Lines(r.err), ElementsAre(c.first_line, "Run 'zkcpp --help' for usage."))
+        << absl::StrJoin(c.args, " ");
+  }
+  // Boolean flags take --name, --noname and --name=value; a duration its value after a space.
+  CliResult r = RunCli({"--nojson", "--verbose=false", "--json", "--timeout", "5s", "get"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, StartsWith("zkcpp: get: wrong number of arguments (got 0)"));
+  r = RunCli({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, StartsWith("zkcpp "));
 }
 
 TEST(CliUsageTest, NoServerExitsWithThree) {

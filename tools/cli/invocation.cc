@@ -1,15 +1,10 @@
 #include "cli/invocation.h"
 
-#include <unistd.h>
-
-#include <cstdio>
+#include <optional>
 #include <string_view>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -41,24 +36,34 @@ ABSL_FLAG(absl::Duration, wait, absl::InfiniteDuration(),
 ABSL_FLAG(std::string, id, "", "elect: participant id (default: <hostname>-<pid>)");
 ABSL_FLAG(bool, watch, false, "services: print changes until interrupted");
 
-// Abseil calls this hook before it exits on a fatal usage error (an unknown flag, a bad flag
-// value), after printing the error. Abseil would exit with 1, which zkcpp reserves for failed
-// operations: exit with the usage-error code instead.
-extern "C" void ABSL_INTERNAL_C_SYMBOL(AbslInternalReportFatalUsageError)(absl::string_view) {
-  std::fputs("Run 'zkcpp --help' for usage.\n", stderr);
-  std::fflush(nullptr);
-  ::_exit(zk::cli::kExitUsage);
-}
-
 namespace zk::cli {
 namespace {
 
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// The flags every subcommand accepts.
+constexpr std::string_view kGlobalFlags[] = {"connect", "timeout", "session_timeout", "json",
+                                             "verbose"};
 // The subcommand-specific flags; a subcommand accepts those its CommandSpec lists.
 constexpr std::string_view kCommandFlags[] = {
     "recursive",        "ephemeral", "sequential", "container", "parents", "stdin",
     "expected_version", "count",     "wait",       "id",        "watch"};
+
+// Returns zkcpp's flag called `name`, or nullptr: Abseil's own flags (--flagfile, --fromenv,
+// ...) and those of linked libraries are not zkcpp's and stay unknown.
+absl::CommandLineFlag* FindZkcppFlag(std::string_view name) {
+  bool known = false;
+  for (std::string_view flag : kGlobalFlags) known = known || flag == name;
+  for (std::string_view flag : kCommandFlags) known = known || flag == name;
+  return known ? absl::FindCommandLineFlag(AsAbsl(name)) : nullptr;
+}
+
+// One flag as written on the command line: --name, --name=value, or --name value.
+struct FlagArgument {
+  std::string text;  // as written, for messages
+  std::string name;
+  std::optional<std::string> value;
+};
 
 bool IsHelpArgument(std::string_view arg) {
   return arg == "-h" || arg == "--h" || arg.starts_with("--help") || arg.starts_with("-help");
@@ -133,8 +138,7 @@ absl::StatusOr<CommandOptions> ReadCommandOptions() {
 
 absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
   Invocation invocation;
-  // Everything after the first "--" is kept away from Abseil (it would also stop there, but
-  // could not tell us where the command after "--" begins).
+  // Everything after the first "--" is the command to run (or more ordinary arguments).
   int flag_argc = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--") {
@@ -143,30 +147,83 @@ absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
     }
   }
   std::vector<std::string> after_dashes(argv + std::min(flag_argc + 1, argc), argv + argc);
-  // Help is answered here, not by Abseil, which would print its own flag listing and exit 1.
+
+  // The flags are parsed here rather than by absl::ParseCommandLine, which prints its own
+  // messages and exits: every problem is reported as "<op> <path>: <problem>", so the
+  // positional arguments (op and path) are found first and the flags applied after.
+  std::vector<std::string> positional;
+  std::vector<FlagArgument> flags;
   for (int i = 1; i < flag_argc; ++i) {
-    if (IsHelpArgument(argv[i])) {
+    const std::string_view arg = argv[i];
+    if (IsHelpArgument(arg)) {
       invocation.help = true;
       return invocation;
     }
+    if (arg == "--version" || arg == "-version") {
+      invocation.version = true;
+      return invocation;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      positional.emplace_back(arg);
+      continue;
+    }
+    std::string_view body = arg.substr(arg.starts_with("--") ? 2 : 1);
+    FlagArgument flag{.text = std::string(arg)};
+    if (const size_t equals = body.find('='); equals != std::string_view::npos) {
+      flag.name = std::string(body.substr(0, equals));
+      flag.value = std::string(body.substr(equals + 1));
+    } else {
+      flag.name = std::string(body);
+      // As Abseil: a flag that is not boolean takes the next argument as its value.
+      const absl::CommandLineFlag* known = FindZkcppFlag(flag.name);
+      if (known != nullptr && !known->IsOfType<bool>() && i + 1 < flag_argc) {
+        flag.value = argv[++i];
+      }
+    }
+    flags.push_back(std::move(flag));
   }
 
-  absl::FlagsUsageConfig config;
-  config.version_string = [] { return std::string("zkcpp " ZKCPP_VERSION "\n"); };
-  absl::SetFlagsUsageConfig(config);
-  absl::SetProgramUsageMessage("a ZooKeeper command-line client; see zkcpp --help");
-  std::vector<char*> positional = absl::ParseCommandLine(flag_argc, argv);
-  if (positional.size() < 2) return absl::InvalidArgumentError("no command given");
-  invocation.command = positional[1];
+  if (!positional.empty()) invocation.command = positional[0];
+  // Every subcommand's first argument is a znode path: with the command, it places a problem.
+  std::string context;
+  if (positional.size() >= 2) {
+    context = absl::StrCat(positional[0], " ", positional[1], ": ");
+  } else if (!positional.empty()) {
+    context = absl::StrCat(positional[0], ": ");
+  }
+  const auto usage_error = [&context](absl::string_view problem) {
+    return absl::InvalidArgumentError(absl::StrCat(context, problem));
+  };
+
+  for (const FlagArgument& flag : flags) {
+    absl::CommandLineFlag* target = FindZkcppFlag(flag.name);
+    std::string value = flag.value.value_or("true");
+    // --noname sets a boolean flag to false.
+    if (target == nullptr && !flag.value && flag.name.starts_with("no")) {
+      target = FindZkcppFlag(std::string_view(flag.name).substr(2));
+      if (target != nullptr && !target->IsOfType<bool>()) target = nullptr;
+      value = "false";
+    }
+    if (target == nullptr) return usage_error(absl::StrCat("unknown flag --", flag.name));
+    if (!flag.value && !target->IsOfType<bool>()) {
+      return usage_error(absl::StrCat("flag ", flag.text, " needs a value"));
+    }
+    std::string error;
+    if (!target->ParseFrom(value, &error)) {
+      return usage_error(absl::StrCat(
+          "bad value '", value, "' for --", target->Name(),
+          target->IsOfType<absl::Duration>() ? " (a duration, e.g. 250ms, 10s, inf)" : ""));
+    }
+  }
+
+  if (positional.empty()) return usage_error("no command given");
   if (invocation.command == "help") {
     invocation.help = true;
     return invocation;
   }
   const CommandSpec* spec = FindCommand(invocation.command);
-  if (spec == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown command '", invocation.command, "'"));
-  }
-  invocation.args.assign(positional.begin() + 2, positional.end());
+  if (spec == nullptr) return usage_error("unknown command");
+  invocation.args.assign(positional.begin() + 1, positional.end());
   if (spec->child_command == ChildCommandUse::kNone) {
     invocation.args.insert(invocation.args.end(), after_dashes.begin(), after_dashes.end());
   } else {
@@ -174,29 +231,28 @@ absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
   }
   const int arg_count = static_cast<int>(invocation.args.size());
   if (arg_count < spec->min_args || arg_count > spec->max_args) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("wrong number of arguments for '", AsAbsl(spec->name), "' (got ", arg_count,
-                     "); usage: zkcpp ", AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
+    return usage_error(absl::StrCat("wrong number of arguments (got ", arg_count,
+                                    "); usage: zkcpp ", AsAbsl(spec->name), " ",
+                                    AsAbsl(spec->arguments)));
   }
   if (spec->child_command == ChildCommandUse::kRequired && invocation.child_argv.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", AsAbsl(spec->name), "' needs a command after \"--\"; usage: zkcpp ",
-                     AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
+    return usage_error(absl::StrCat("needs a command after \"--\"; usage: zkcpp ",
+                                    AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
   }
-  if (absl::Status s = CheckFlagsApply(*spec); !s.ok()) return s;
+  if (absl::Status s = CheckFlagsApply(*spec); !s.ok()) return usage_error(s.message());
   // The first argument of every subcommand is a znode path: check it before connecting.
   const bool sequential = absl::GetFlag(FLAGS_sequential);
   if (absl::Status s = ValidatePath(spec->name, invocation.args[0],
                                     sequential ? PathUse::kSequentialCreate : PathUse::kNode);
       !s.ok()) {
-    return s;
+    return s;  // already "<op> <path>: <problem>"
   }
 
   absl::StatusOr<GlobalOptions> global = ReadGlobalOptions();
-  if (!global.ok()) return global.status();
+  if (!global.ok()) return usage_error(global.status().message());
   invocation.global = *std::move(global);
   absl::StatusOr<CommandOptions> options = ReadCommandOptions();
-  if (!options.ok()) return options.status();
+  if (!options.ok()) return usage_error(options.status().message());
   invocation.options = *std::move(options);
   return invocation;
 }
@@ -209,8 +265,9 @@ Usage: zkcpp [flags] <command> <arguments> [flags] [-- <command to run>]
 Commands:
   ls <path>             List the children of <path>, sorted, one name per line.
       --recursive         every node of the subtree instead, as full paths, <path> first
-  get <path>            Write the data of <path> to stdout as is. A newline is added only
-                        when stdout is a terminal (so `zkcpp get /a > file` copies the bytes).
+  get <path>            Write the data of <path> to stdout as is. On a terminal, control
+                        characters and bytes that are not UTF-8 are escaped (\x1b) and a
+                        newline is added (so `zkcpp get /a > file` still copies the bytes).
   set <path> [<data>]   Replace the data of <path> (no output).
       --expected_version=N  only if the node's version is N
       --stdin               read the data from standard input instead of <data>
@@ -220,7 +277,8 @@ Commands:
                           the node's mode (an ephemeral node ends with this process)
       --parents           create missing ancestors too (as empty persistent nodes)
       --stdin             read the data from standard input
-  rm <path>             Delete <path> (no output).
+  rm <path>             Delete <path> (no output). The reserved nodes /zookeeper,
+                        /zookeeper/quota and /zookeeper/config are refused (exit 2).
       --recursive         with its whole subtree (zk::Client::DeleteRecursive)
       --expected_version=N  only if the node's version is N
   stat <path>           Print the node's Stat.
@@ -264,12 +322,14 @@ Flags may stand anywhere before "--". After "--" nothing is a flag: `zkcpp set /
 data that starts with '-'. Durations: 250ms, 10s, 5m, inf. Boolean flags: --json, --nojson.
 
 Output: results go to stdout, messages and errors to stderr, an error as "zkcpp: <op> <path>:
-<problem>". lock, and elect with a command, write their own lines to stderr: stdout is the
-command's. With --json, get prints {"path","data","stat"} (bytes that are not valid UTF-8
-become U+FFFD: use plain get for binary data); stat prints {"path","stat"}; ls {"path",
-"children"} per listed node; create, set {"path","stat"}; rm {"path","deleted"}; watch
-{"event","path"}; elect {"event","path","id","epoch","reason"}; services {"service",
-"instances"}, with --watch {"event","service","instance"}.
+<problem>"; control characters in messages (and in results shown on a terminal) are escaped.
+With a chroot in --connect (host:port/app) that does not exist, the error says so. lock, and
+elect with a command, write their own lines to stderr: stdout is the command's. With --json,
+get prints {"path","data","stat"} (bytes that are not valid UTF-8 become U+FFFD, and on a
+terminal all but ASCII is written as \uXXXX: use plain get for binary data); stat prints
+{"path","stat"}; ls {"path","children"} per listed node; create, set {"path","stat"}; rm
+{"path","deleted"}; watch {"event","path"}; elect {"event","path","id","epoch","reason"};
+services {"service","instances"}, with --watch {"event","service","instance"}.
 
 Exit codes:
   0    success (watch, elect without a command and services --watch also end with 0 when

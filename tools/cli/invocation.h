@@ -1,7 +1,8 @@
 // zkcpp CLI — the command line: the flags, the usage text, and what they parse into.
 //
-// All parsing happens in invocation.cc: Abseil flags (absl::ParseCommandLine) read the flags,
-// wherever they stand; the first positional argument names the subcommand; everything after
+// All parsing happens in invocation.cc: the flags (Abseil flags, set one by one so that zkcpp
+// words every error itself) may stand anywhere; the first positional argument names the
+// subcommand; everything after
 // the first "--" is the command that lock / elect run (or, for other subcommands, more
 // ordinary arguments, e.g. data that starts with '-'). The subcommand's CommandSpec
 // (commands.h) says how many arguments it takes and which flags apply to it.
@@ -55,6 +56,7 @@ struct CommandOptions {
 // One parsed command line.
 struct Invocation {
   bool help = false;                    // --help, -h or "help": print UsageText() and exit 0
+  bool version = false;                 // --version: print the version and exit 0
   std::string command;                  // the subcommand's name
   std::vector<std::string> args;        // its positional arguments
   std::vector<std::string> child_argv;  // the command after "--" (lock, elect)
@@ -62,9 +64,9 @@ struct Invocation {
   CommandOptions options;
 };
 
-// Parses `argv`. Errors: InvalidArgument naming the problem (unknown command, wrong number of
-// arguments, a flag that does not apply, a bad flag value). An unknown flag or a value Abseil
-// cannot parse ends the process with exit code 2 after Abseil's own message.
+// Parses `argv`. Errors: InvalidArgument "<op> <path>: <problem>" ("<op>: " without a path,
+// nothing before the problem without a command): unknown command, wrong number of arguments,
+// unknown flag, a flag without its value or with a bad one, a flag that does not apply.
 absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv);
 
 // The usage text: subcommands, flags, output conventions and exit codes.

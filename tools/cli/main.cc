@@ -12,12 +12,13 @@
 //   3  connection or session failure (no session within --timeout, connection lost, timeout)
 //   lock, and elect with a command: the command's exit code (128+N if signal N killed it, 127
 //   if it could not be started).
-// Errors are printed on stderr as "zkcpp: <op> <path>: <problem>".
+// Errors are printed on stderr as "zkcpp: <op> <path>: <problem>", control characters escaped.
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "cli/chroot.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "cli/interrupt.h"
@@ -36,12 +37,16 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<Invocation> invocation = ParseInvocation(argc, argv);
   if (!invocation.ok()) {
-    std::fprintf(stderr, "zkcpp: %s\nRun 'zkcpp --help' for usage.\n",
-                 std::string(invocation.status().message()).c_str());
+    Output(false, stdout).Error(invocation.status());
+    std::fputs("Run 'zkcpp --help' for usage.\n", stderr);
     return kExitUsage;
   }
   if (invocation->help) {
     std::fputs(UsageText().c_str(), stdout);
+    return kExitOk;
+  }
+  if (invocation->version) {
+    std::fputs("zkcpp " ZKCPP_VERSION "\n", stdout);
     return kExitOk;
   }
   const CommandSpec* spec = FindCommand(invocation->command);
@@ -52,6 +57,10 @@ int Main(int argc, char** argv) {
     return ExitCodeFor(client.status());
   }
   CommandResult result = spec->run(*invocation, **client, out);
+  if (!result.ok()) {
+    result = ExplainMissingChroot(invocation->command, invocation->args[0],
+                                  ChrootOf(invocation->global.connect), **client, result.status());
+  }
   client->reset();  // closes the session: ephemeral nodes go, other clients see it at once
   if (!result.ok()) {
     out.Error(result.status());

@@ -40,9 +40,13 @@ namespace zk::testing {
 
 // Configures an EmbeddedServer.
 struct EmbeddedServerOptions {
-  // Sets the port of member 0; 0 picks a free port on 127.0.0.1. Further
-  // members always pick free ports.
+  // Sets the port of member 0; 0 picks a free port. Further members always pick free ports.
   int port = 0;
+  // Sets the IPv4 address every member listens on (ZooKeeper's clientPortAddress). The default
+  // keeps a test server off the network; "0.0.0.0" listens on every interface (connect strings
+  // then name 127.0.0.1). Errors: Start() fails with InvalidArgument if it is not a dotted
+  // IPv4 address.
+  std::string bind_address = "127.0.0.1";
   // Sets the tick: session expiry is bucketed by it.
   std::chrono::milliseconds tick_time{500};
   // Sets the lower clamp of negotiated session timeouts (default 2 x tick).
@@ -75,6 +79,10 @@ struct EmbeddedServerOptions {
   // after this long without receiving a byte, as ZooKeeper does with
   // zookeeper.nio.sessionlessCnxnTimeout (10 s); checked every tick. 0 never closes them.
   std::chrono::milliseconds handshake_timeout{10000};
+  // Names a directory (created if missing) whose snapshot, if any, Start() loads: the
+  // persistent, container and TTL nodes with data, ACLs and Stat, and the last zxid, as
+  // SaveSnapshot() wrote them. Empty: the tree starts empty and nothing is kept.
+  std::string data_dir;
 };
 
 // Describes one request as the server received it (for SetRequestHook).
@@ -94,15 +102,16 @@ struct EventInfo {
 };
 
 // Runs an in-process ZooKeeper 3.8 server (optionally an emulated ensemble of
-// members over one tree) on 127.0.0.1.
+// members over one tree) on 127.0.0.1 (or EmbeddedServerOptions::bind_address).
 //
 // Thread-safe: every method may be called from any thread, including from
 // inside the hooks (which run on the server's loop thread; see above).
 class EmbeddedServer {
  public:
-  // Starts a server listening on 127.0.0.1.
+  // Starts a server listening on options.bind_address (127.0.0.1 by default).
   // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
-  // bound; Internal if the OS refuses the loop's epoll or eventfd.
+  // bound; Internal if the OS refuses the loop's epoll or eventfd or the data_dir
+  // cannot be read; DataLoss if its snapshot is corrupt.
   static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
       EmbeddedServerOptions options = {});
 
@@ -113,9 +122,10 @@ class EmbeddedServer {
   EmbeddedServer(const EmbeddedServer&) = delete;
   EmbeddedServer& operator=(const EmbeddedServer&) = delete;
 
-  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all live members.
+  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all live members (the bind address instead of
+  // 127.0.0.1 when it names one interface).
   std::string connect_string() const;
-  // Returns "127.0.0.1:p" of one member (alive or not).
+  // Returns "127.0.0.1:p" (or "<bind address>:p") of one member (alive or not).
   std::string member_connect_string(int member) const;
   // Returns the port of one member.
   int member_port(int member) const;
@@ -172,6 +182,11 @@ class EmbeddedServer {
   int64_t last_zxid() const;
   // Returns false between Stop() and Restart().
   bool running() const;
+  // Writes the tree (all but session ephemerals) and the last zxid to options.data_dir, for
+  // the next Start() with that directory; zkcpp-server calls it when stopped by a signal. Not
+  // from a hook. Errors: FailedPrecondition without a data_dir; Internal if the file cannot be
+  // written.
+  absl::Status SaveSnapshot();
 
   // Counts requests by op name and watch registrations/notifications.
   struct Counters {
