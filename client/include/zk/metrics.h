@@ -56,6 +56,16 @@ struct LatencyHistogram {
   static int BucketOf(std::chrono::nanoseconds latency);
 };
 
+// Durations of one kind of event (e.g. a recipe's lock waits): how many, their sum, and their
+// distribution. Not thread-safe by itself: its owner guards it.
+struct DurationMetrics {
+  uint64_t count = 0;
+  std::chrono::nanoseconds total{0};
+  LatencyHistogram histogram;
+  // Counts one event that lasted `duration` (negative counts as zero).
+  void Record(std::chrono::nanoseconds duration);
+};
+
 struct OperationMetrics {
   uint64_t count = 0;   // completed, successfully or not
   uint64_t errors = 0;  // completed with a result other than ZooError::kOk
