@@ -69,6 +69,7 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
     std::string data;
     uint64_t epoch = 0;  // bumped by every restart of the chain that makes the node match
     std::vector<StatusCallback> waiters;
+    bool created = false;  // a create of ours succeeded: the next one is a restore
   };
   // loop
   bool stopped = false;
@@ -77,6 +78,7 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
 
   zk::internal::Mutex mu;
   std::map<std::string, bool> registered ABSL_GUARDED_BY(mu);  // paths with a live Registration
+  uint64_t restores ABSL_GUARDED_BY(mu) = 0;
 
   void Listen() {
     if (session_listener != 0 || stopped) return;
@@ -190,8 +192,15 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
             if (created.ok()) self->DeleteNode(path, std::nullopt, 0, nullptr);
             return;
           }
-          if (self->Current(path, epoch) == nullptr) return;  // a newer chain took over
-          if (created.ok()) return self->Finish(path, epoch, absl::OkStatus());
+          Desired* entry = self->Current(path, epoch);
+          if (entry == nullptr) return;  // a newer chain took over
+          if (created.ok()) {
+            if (std::exchange(entry->created, true)) {
+              MutexLock lock(&self->mu);
+              ++self->restores;
+            }
+            return self->Finish(path, epoch, absl::OkStatus());
+          }
           if (IsNodeExists(created.status())) return self->Inspect(path, epoch);
           if (Transient(created.status())) {
             return self->Retry(path, epoch, std::chrono::milliseconds(100));
@@ -318,6 +327,11 @@ absl::StatusOr<std::unique_ptr<ChildrenCache>> ServiceRegistry::WatchServiceName
                       ChildrenCache::Create(client_, base_path_, {.cache_data = false}));
   ZK_RETURN_IF_ERROR(cache->Start());
   return cache;
+}
+
+ServiceRegistryMetrics ServiceRegistry::Metrics() const {
+  MutexLock lock(&state_->mu);
+  return {.registrations = state_->registered.size(), .restores = state_->restores};
 }
 
 // --- Registration --------------------------------------------------------------------------------
