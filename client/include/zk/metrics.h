@@ -14,6 +14,8 @@
 //   export_counter("zk_get_total", gets.count);
 //   export_gauge("zk_in_flight", m.in_flight);
 //
+// For Prometheus, zk/prometheus.h renders a snapshot in its text exposition format.
+//
 // Latency is measured from the call that submitted the operation to the moment its result is
 // known on the loop thread (before the callback is handed to the dispatcher thread).
 
