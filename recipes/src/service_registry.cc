@@ -192,15 +192,14 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
             if (created.ok()) self->DeleteNode(path, std::nullopt, 0, nullptr);
             return;
           }
-          Desired* entry = self->Current(path, epoch);
-          if (entry == nullptr) return;  // a newer chain took over
-          if (created.ok()) {
-            if (std::exchange(entry->created, true)) {
-              MutexLock lock(&self->mu);
-              ++self->restores;
-            }
-            return self->Finish(path, epoch, absl::OkStatus());
+          // Counted before the chain check: a create parked across a session loss can succeed
+          // in the new session after a newer chain has started, which then finds our node.
+          if (created.ok() && std::exchange(self->desired[path].created, true)) {
+            MutexLock lock(&self->mu);
+            ++self->restores;
           }
+          if (self->Current(path, epoch) == nullptr) return;  // a newer chain took over
+          if (created.ok()) return self->Finish(path, epoch, absl::OkStatus());
           if (IsNodeExists(created.status())) return self->Inspect(path, epoch);
           if (Transient(created.status())) {
             return self->Retry(path, epoch, std::chrono::milliseconds(100));

@@ -19,7 +19,8 @@
 //   zkcpp_leader_elected_total, zkcpp_leader_lost_total               counters
 //   zkcpp_leader_leading                                              gauge, 1 while leading
 //   zkcpp_cache_entries, zkcpp_cache_loaded, zkcpp_cache_connected    gauges (CacheMetrics)
-//   zkcpp_cache_staleness_seconds     gauge: CacheStatus::Staleness() now (0 while connected)
+//   zkcpp_cache_staleness_seconds     gauge: CacheStatus::Staleness() now (0 while connected,
+//                                     +Inf while disconnected before the first sync)
 //   zkcpp_cache_last_sync_timestamp_seconds  gauge: Unix time of the last sync, 0 if none yet;
 //                                     time() minus it in PromQL is the time since the refresh
 //   zkcpp_registry_registrations                                      gauge
