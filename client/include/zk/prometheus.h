@@ -65,9 +65,9 @@ class PrometheusText {
                         const PrometheusLabels& labels, double value);
   // Adds one histogram of the family `name` (should end in _seconds): cumulative
   // name_bucket{le="..."} lines at each finite LatencyHistogram::UpperBound, in seconds, then
-  // le="+Inf", name_sum (`sum`, in seconds) and name_count, both of the latter two counting
-  // every sample in `histogram`. A bucket's bound is exclusive in LatencyHistogram and
-  // inclusive (≤) in Prometheus: they differ only for a latency of exactly 2^i µs.
+  // le="+Inf", name_sum (`sum`, in seconds) and name_count; +Inf and name_count both count
+  // every sample in `histogram`. A bucket's bound is exclusive in LatencyHistogram and inclusive (≤) in
+  // Prometheus: they differ only for a latency of exactly 2^i µs.
   // Errors: as AddCounter; also InvalidArgument for a label named "le".
   absl::Status AddHistogram(std::string_view name, std::string_view help,
                             const PrometheusLabels& labels, const LatencyHistogram& histogram,
