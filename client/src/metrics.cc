@@ -30,6 +30,13 @@ int LatencyHistogram::BucketOf(std::chrono::nanoseconds latency) {
   return width < kBuckets - 1 ? width : kBuckets - 1;
 }
 
+void DurationMetrics::Record(std::chrono::nanoseconds duration) {
+  if (duration < std::chrono::nanoseconds::zero()) duration = std::chrono::nanoseconds::zero();
+  ++count;
+  total += duration;
+  ++histogram.counts[LatencyHistogram::BucketOf(duration)];
+}
+
 namespace internal {
 
 void MetricsRecorder::RecordOperation(Operation operation, bool error,

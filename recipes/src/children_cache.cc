@@ -268,6 +268,11 @@ std::shared_ptr<const ChildrenSnapshot> ChildrenCache::Snapshot() const {
 
 CacheStatus ChildrenCache::status() const { return internal::CacheStatusOf(state_); }
 
+CacheMetrics ChildrenCache::Metrics() const {
+  MutexLock lock(&state_->mu);
+  return {.entries = state_->snapshot->size(), .status = state_->status};
+}
+
 Subscription ChildrenCache::AddListener(Listener listener) {
   return state_->listeners.Add(std::move(listener));
 }

@@ -38,6 +38,8 @@ struct LeaderElection::State {
   bool closed ABSL_GUARDED_BY(mu) = false;
   bool client_closed ABSL_GUARDED_BY(mu) = false;  // nothing can lead again
   bool leading ABSL_GUARDED_BY(mu) = false;
+  uint64_t times_elected ABSL_GUARDED_BY(mu) = 0;  // changes of `leading`, for Metrics()
+  uint64_t times_lost ABSL_GUARDED_BY(mu) = 0;
   int64_t epoch ABSL_GUARDED_BY(mu) = 0;
   std::string node ABSL_GUARDED_BY(mu);  // our node while leading
   // Replaced on Resign; only the loop thread uses the contender itself.
@@ -141,6 +143,7 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
       was_leading = state->leading;
       if (was_leading == leading) return;
       state->leading = leading;
+      ++(leading ? state->times_elected : state->times_lost);
       state->epoch = leading ? epoch : 0;
       state->node = leading ? node : std::string();
     }
@@ -214,6 +217,7 @@ absl::Status LeaderElection::Resign() {
     old = std::move(state_->contender);
     was_leading = state_->leading;
     epoch = state_->epoch;
+    if (was_leading) ++state_->times_lost;
     state_->leading = false;
     state_->epoch = 0;
     state_->node.clear();
@@ -237,6 +241,13 @@ bool LeaderElection::IsLeader() const {
   // A leader that has not heard from the server within the read timeout (a long pause) may
   // have been replaced already: not the leader until the loop has caught up.
   return ClientAccess::ServerContactFresh(client_);
+}
+
+LeaderElectionMetrics LeaderElection::Metrics() const {
+  MutexLock lock(&state_->mu);
+  return {.elected = state_->times_elected,
+          .lost = state_->times_lost,
+          .leading = state_->leading};
 }
 
 int64_t LeaderElection::epoch() const {

@@ -83,6 +83,8 @@ int64_t LeaderSelector::leadership_count() const {
   return count_;
 }
 
+LeaderElectionMetrics LeaderSelector::Metrics() const { return election_->Metrics(); }
+
 void LeaderSelector::Run() {
   while (true) {
     {

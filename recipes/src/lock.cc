@@ -41,6 +41,13 @@ struct LockKind {
   std::vector<std::string> other_markers;
   BlockerFn blocker;
 };
+
+// Written by the loop thread (grants, failures) and by guard owners (releases): a mutex, held
+// only to copy or bump a few fields.
+struct LockStats {
+  zk::internal::Mutex mu;
+  LockMetrics metrics ABSL_GUARDED_BY(mu);
+};
 }  // namespace internal
 
 std::string_view LockEventTypeName(LockEventType type) {
@@ -55,18 +62,34 @@ std::string_view LockEventTypeName(LockEventType type) {
 // --- LockGuard --------------------------------------------------------------------------------
 
 LockGuard::LockGuard(Client* client, std::shared_ptr<internal::Contender> contender,
-                     std::string node_path, int64_t fencing_token)
+                     std::string node_path, int64_t fencing_token,
+                     std::shared_ptr<internal::LockStats> stats)
     : client_(client),
       contender_(std::move(contender)),
       node_path_(std::move(node_path)),
-      fencing_token_(fencing_token) {}
+      fencing_token_(fencing_token),
+      stats_(std::move(stats)),
+      granted_at_(std::chrono::steady_clock::now()) {}
 
 LockGuard::LockGuard(LockGuard&& other) noexcept
     : client_(other.client_),
       contender_(std::move(other.contender_)),
       node_path_(std::move(other.node_path_)),
-      fencing_token_(other.fencing_token_) {
+      fencing_token_(other.fencing_token_),
+      stats_(std::move(other.stats_)),
+      granted_at_(other.granted_at_) {
   other.contender_.reset();
+  other.stats_.reset();
+}
+
+void LockGuard::EndHold() {
+  if (!stats_) return;
+  const auto held_for = std::chrono::steady_clock::now() - granted_at_;
+  {
+    MutexLock lock(&stats_->mu);
+    stats_->metrics.hold.Record(held_for);
+  }
+  stats_.reset();
 }
 
 // Leaves in the background; the owning Lock may start a new acquisition at once.
@@ -77,21 +100,27 @@ void ReleaseInBackground(Client& client, std::shared_ptr<internal::Contender> co
 
 LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
   if (this != &other) {
+    EndHold();
     if (contender_) ReleaseInBackground(*client_, std::move(contender_));
     client_ = other.client_;
     contender_ = std::move(other.contender_);
     node_path_ = std::move(other.node_path_);
     fencing_token_ = other.fencing_token_;
+    stats_ = std::move(other.stats_);
+    granted_at_ = other.granted_at_;
     other.contender_.reset();
+    other.stats_.reset();
   }
   return *this;
 }
 
 LockGuard::~LockGuard() {
+  EndHold();
   if (contender_) ReleaseInBackground(*client_, std::move(contender_));
 }
 
 absl::Status LockGuard::Release() {
+  EndHold();
   if (!contender_) return absl::OkStatus();
   std::shared_ptr<internal::Contender> contender = std::move(contender_);
   contender_.reset();
@@ -159,7 +188,8 @@ Lock::Lock(Client& client, std::string path, LockOptions options,
       path_(std::move(path)),
       options_(std::move(options)),
       kind_(std::move(kind)),
-      listeners_(std::make_shared<internal::ListenerSet<LockEvent>>()) {}
+      listeners_(std::make_shared<internal::ListenerSet<LockEvent>>()),
+      stats_(std::make_shared<internal::LockStats>()) {}
 
 Lock::~Lock() {
   Cancel();
@@ -229,21 +259,34 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
       try_only ? std::nullopt : std::optional<absl::Time>(absl::Now() + absl::FromChrono(timeout));
   auto shared_done = std::make_shared<Callback<LockGuard>>(std::move(done));
   std::weak_ptr<internal::ListenerSet<LockEvent>> listeners = listeners_;
+  const std::shared_ptr<internal::LockStats> stats = stats_;
+  const auto started_at = std::chrono::steady_clock::now();
   const bool posted = ClientAccess::RunOnLoop(client_, [=, path = path_]() mutable {
     contender->Start(
         deadline,
         [=](absl::StatusOr<internal::Acquired> acquired) mutable {
-          // Moved, not copied: a status shared across threads is released through Abseil's
-          // refcount, which Debian's uninstrumented Abseil hides from TSan.
-          if (!acquired.ok()) return finish(std::move(*shared_done), std::move(acquired).status());
+          if (!acquired.ok()) {
+            {
+              MutexLock lock(&stats->mu);
+              ++stats->metrics.failed;
+            }
+            // Moved, not copied: a status shared across threads is released through Abseil's
+            // refcount, which Debian's uninstrumented Abseil hides from TSan.
+            return finish(std::move(*shared_done), std::move(acquired).status());
+          }
           if (try_only && *busy) {
             contender->Leave(absl::OkStatus(), nullptr);
             return finish(std::move(*shared_done),
                           absl::ResourceExhaustedError(absl::StrCat("try_acquire ", path,
                                                                     ": busy")));
           }
+          {
+            MutexLock lock(&stats->mu);
+            ++stats->metrics.acquired;
+            stats->metrics.wait.Record(std::chrono::steady_clock::now() - started_at);
+          }
           finish(std::move(*shared_done),
-                 LockGuard(client, contender, acquired->path, acquired->czxid));
+                 LockGuard(client, contender, acquired->path, acquired->czxid, stats));
         },
         [=](internal::ContenderEvent event, const internal::Acquired& acquired) {
           LockEventType type;
@@ -305,6 +348,16 @@ bool Lock::IsHeld() const {
 
 Subscription Lock::AddListener(std::function<void(const LockEvent&)> listener) {
   return listeners_->Add(std::move(listener));
+}
+
+LockMetrics Lock::Metrics() const {
+  LockMetrics metrics;
+  {
+    MutexLock lock(&stats_->mu);
+    metrics = stats_->metrics;
+  }
+  metrics.held = IsHeld();
+  return metrics;
 }
 
 // --- ReadWriteLock ----------------------------------------------------------------------------

@@ -163,6 +163,11 @@ std::shared_ptr<const NodeData> NodeCache::Current() const {
 
 CacheStatus NodeCache::status() const { return internal::CacheStatusOf(state_); }
 
+CacheMetrics NodeCache::Metrics() const {
+  MutexLock lock(&state_->mu);
+  return {.entries = state_->current->exists ? size_t{1} : size_t{0}, .status = state_->status};
+}
+
 Subscription NodeCache::AddListener(Listener listener) {
   return state_->listeners.Add(std::move(listener));
 }

@@ -48,6 +48,12 @@ absl::Status ServiceCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
 
 CacheStatus ServiceCache::status() const { return children_->status(); }
 
+CacheMetrics ServiceCache::Metrics() const {
+  CacheMetrics metrics = children_->Metrics();
+  metrics.entries = Instances()->size();
+  return metrics;
+}
+
 std::optional<ServiceInstance> ServiceCache::Parse(const ChildData& child, bool warn) const {
   absl::StatusOr<ServiceInstance> parsed = ParseServiceInstance(child.data);
   std::string problem;

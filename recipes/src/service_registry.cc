@@ -69,6 +69,7 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
     std::string data;
     uint64_t epoch = 0;  // bumped by every restart of the chain that makes the node match
     std::vector<StatusCallback> waiters;
+    bool created = false;  // a create of ours succeeded: the next one is a restore
   };
   // loop
   bool stopped = false;
@@ -77,6 +78,7 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
 
   zk::internal::Mutex mu;
   std::map<std::string, bool> registered ABSL_GUARDED_BY(mu);  // paths with a live Registration
+  uint64_t restores ABSL_GUARDED_BY(mu) = 0;
 
   void Listen() {
     if (session_listener != 0 || stopped) return;
@@ -189,6 +191,12 @@ struct ServiceRegistry::State : std::enable_shared_from_this<ServiceRegistry::St
             // Unregistered while creating: the node must go.
             if (created.ok()) self->DeleteNode(path, std::nullopt, 0, nullptr);
             return;
+          }
+          // Counted before the chain check: a create parked across a session loss can succeed
+          // in the new session after a newer chain has started, which then finds our node.
+          if (created.ok() && std::exchange(self->desired[path].created, true)) {
+            MutexLock lock(&self->mu);
+            ++self->restores;
           }
           if (self->Current(path, epoch) == nullptr) return;  // a newer chain took over
           if (created.ok()) return self->Finish(path, epoch, absl::OkStatus());
@@ -318,6 +326,11 @@ absl::StatusOr<std::unique_ptr<ChildrenCache>> ServiceRegistry::WatchServiceName
                       ChildrenCache::Create(client_, base_path_, {.cache_data = false}));
   ZK_RETURN_IF_ERROR(cache->Start());
   return cache;
+}
+
+ServiceRegistryMetrics ServiceRegistry::Metrics() const {
+  MutexLock lock(&state_->mu);
+  return {.registrations = state_->registered.size(), .restores = state_->restores};
 }
 
 // --- Registration --------------------------------------------------------------------------------

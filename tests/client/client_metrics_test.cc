@@ -14,6 +14,7 @@
 #include "zk/client.h"
 #include "zk/internal/sync.h"
 #include "zk/metrics.h"
+#include "zk/prometheus.h"
 
 namespace zk::testing {
 namespace {
@@ -124,6 +125,26 @@ TEST_P(ClientMetricsTest, WatchGaugesFollowHandlesAndEvents) {
   EXPECT_EQ(after.watch_handles, 0);
   EXPECT_EQ(after.in_flight, 0);
   EXPECT_EQ(after.parked, 0);
+}
+
+TEST_P(ClientMetricsTest, PrometheusTextCountsWhatTheClientDid) {
+  std::unique_ptr<Client> fresh = NewClient();
+  ASSERT_NE(fresh, nullptr);
+  const std::string path = P("scraped");
+  ASSERT_THAT(fresh->Create(path, "v"), IsOk());
+  for (int i = 0; i < 4; ++i) ASSERT_THAT(fresh->Get(path), IsOk());
+  ASSERT_THAT(fresh->Get(P("missing")), StatusIs(absl::StatusCode::kNotFound));
+
+  PrometheusText text;
+  ASSERT_THAT(AppendMetrics(text, fresh->Metrics(), {{"client", "fresh"}}), IsOk());
+  const std::string out = text.Text();
+  EXPECT_THAT(out, ::testing::HasSubstr(
+                       "zkcpp_client_operations_total{client=\"fresh\",operation=\"get\"} 5\n"));
+  EXPECT_THAT(out, ::testing::HasSubstr("zkcpp_client_operation_errors_total{client=\"fresh\","
+                                        "operation=\"get\"} 1\n"));
+  EXPECT_THAT(out, ::testing::HasSubstr("zkcpp_client_operation_duration_seconds_bucket{client="
+                                        "\"fresh\",operation=\"get\",le=\"+Inf\"} 5\n"));
+  EXPECT_THAT(out, ::testing::HasSubstr("zkcpp_client_sessions_total{client=\"fresh\"} 1\n"));
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(ClientMetricsTest);

@@ -78,7 +78,8 @@ TEST_P(RecipeExampleRealTest, ClaimsHoldAgainstRealZooKeeper) {
 INSTANTIATE_TEST_SUITE_P(Examples, RecipeExampleRealTest,
                          ::testing::Values("lock", "read-write-lock", "semaphore",
                                            "leader-election", "leader-selector",
-                                           "service-discovery", "config-watcher", "caches"),
+                                           "service-discovery", "config-watcher", "caches",
+                                           "metrics"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;

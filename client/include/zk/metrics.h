@@ -14,6 +14,8 @@
 //   export_counter("zk_get_total", gets.count);
 //   export_gauge("zk_in_flight", m.in_flight);
 //
+// For Prometheus, zk/prometheus.h renders a snapshot in its text exposition format.
+//
 // Latency is measured from the call that submitted the operation to the moment its result is
 // known on the loop thread (before the callback is handed to the dispatcher thread).
 
@@ -54,6 +56,16 @@ struct LatencyHistogram {
   }
   // The bucket a latency falls in.
   static int BucketOf(std::chrono::nanoseconds latency);
+};
+
+// Durations of one kind of event (e.g. a recipe's lock waits): how many, their sum, and their
+// distribution. Not thread-safe by itself: its owner guards it.
+struct DurationMetrics {
+  uint64_t count = 0;
+  std::chrono::nanoseconds total{0};
+  LatencyHistogram histogram;
+  // Counts one event that lasted `duration` (negative counts as zero).
+  void Record(std::chrono::nanoseconds duration);
 };
 
 struct OperationMetrics {

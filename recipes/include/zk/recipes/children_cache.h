@@ -88,6 +88,9 @@ class ChildrenCache {
   // Returns the current children (never null). No round trip. Threading: any thread.
   std::shared_ptr<const ChildrenSnapshot> Snapshot() const;
   CacheStatus status() const;
+  // Returns the number of cached children and the status, read together
+  // (zk/recipes/prometheus.h renders them). Cheap: no round trip. Threading: any thread.
+  CacheMetrics Metrics() const;
 
   // Calls `listener` on the client's callback executor with every change, in order; the
   // initial load is reported as additions too (in one or more deltas).

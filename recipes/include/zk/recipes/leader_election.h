@@ -61,6 +61,17 @@ struct LeadershipEvent {
                        // "client closed"
 };
 
+// What one participant has seen since it was created (LeaderElection::Metrics()).
+struct LeaderElectionMetrics {
+  // Times it became leader: elected, or leading again after a reconnect to the same session.
+  uint64_t elected = 0;
+  // Times it stopped leading: suspended connection, session lost, resigned, client closed.
+  uint64_t lost = 0;
+  // Whether it leads now, as its listeners last heard (unlike IsLeader(), not lowered by a
+  // pause the loop has not noticed yet).
+  bool leading = false;
+};
+
 struct Participant {
   std::string id;
   bool is_leader = false;
@@ -101,6 +112,9 @@ class LeaderElection {
   absl::Status AwaitLeadership(std::chrono::milliseconds timeout);
   // Calls `listener` on the callback executor at every change of leadership.
   Subscription AddListener(std::function<void(const LeadershipEvent&)> listener);
+  // Returns this participant's counts so far (zk/recipes/prometheus.h renders them). Cheap: a
+  // copy under the election's mutex, which no I/O holds. Threading: any thread.
+  LeaderElectionMetrics Metrics() const;
 
   // The id of the current leader (one round trip per participant read).
   // Errors: NotFound if nobody takes part; the client's errors.

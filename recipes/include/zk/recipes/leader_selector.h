@@ -79,6 +79,9 @@ class LeaderSelector {
   absl::Status Start();
   // How many times take_leadership has been called.
   int64_t leadership_count() const;
+  // Returns the counts of the election under this selector (LeaderElection::Metrics()).
+  // Threading: any thread.
+  LeaderElectionMetrics Metrics() const;
 
  private:
   LeaderSelector(std::unique_ptr<LeaderElection> election, LeaderSelectorOptions options,

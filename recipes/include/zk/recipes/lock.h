@@ -46,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "zk/internal/sync.h"
 #include "zk/client.h"
+#include "zk/metrics.h"
 
 namespace zk::recipes {
 
@@ -55,6 +56,8 @@ template <typename Event>
 class ListenerSet;
 // Which nodes a Lock's participants are and what blocks one of them (see lock.cc).
 struct LockKind;
+// A Lock's LockMetrics, shared with its guards (which may outlive it; see lock.cc).
+struct LockStats;
 }
 
 enum class LockEventType {
@@ -67,6 +70,24 @@ std::string_view LockEventTypeName(LockEventType type);
 struct LockEvent {
   LockEventType type;
   std::string node_path;
+};
+
+// What one Lock object has done since it was created (Lock::Metrics()). Times are measured on
+// this process's steady clock.
+struct LockMetrics {
+  // Acquisitions that got the lock (Acquire, AsyncAcquire, TryAcquire).
+  uint64_t acquired = 0;
+  // Acquisitions that ended without it: deadline passed, cancelled, the client's errors. Not
+  // counted: a TryAcquire that found the lock busy, and calls refused before any I/O.
+  uint64_t failed = 0;
+  // Of the acquisitions that got the lock: from the call to the grant.
+  DurationMetrics wait;
+  // Of the guards released: from the grant to Release(), or to the destruction or
+  // move-assignment of the guard that still held it. A lock lost with its session counts when
+  // its guard is released too.
+  DurationMetrics hold;
+  // Whether a guard from this Lock holds the lock now (Lock::IsHeld()).
+  bool held = false;
 };
 
 // Proof of holding the lock. Move-only; destroying it releases the lock (in the background).
@@ -110,11 +131,15 @@ class LockGuard {
  private:
   friend class Lock;
   LockGuard(Client* client, std::shared_ptr<internal::Contender> contender, std::string node_path,
-            int64_t fencing_token);
+            int64_t fencing_token, std::shared_ptr<internal::LockStats> stats);
+  // Records the hold time in the Lock's metrics (once per grant).
+  void EndHold();
   Client* client_ = nullptr;
   std::shared_ptr<internal::Contender> contender_;
   std::string node_path_;
   int64_t fencing_token_ = 0;
+  std::shared_ptr<internal::LockStats> stats_;  // null once the hold is recorded
+  std::chrono::steady_clock::time_point granted_at_;
 };
 
 struct LockOptions {
@@ -150,6 +175,9 @@ class Lock {
   // Calls `listener` (on the callback executor) on kSuspended / kReconnected / kLost of a held
   // lock (kLost also when the client closes), until the subscription is destroyed.
   Subscription AddListener(std::function<void(const LockEvent&)> listener);
+  // Returns this Lock's counts and times so far (zk/recipes/prometheus.h renders them). Cheap:
+  // a copy under a mutex no I/O holds. Threading: any thread.
+  LockMetrics Metrics() const;
 
   const std::string& path() const { return path_; }
 
@@ -164,6 +192,7 @@ class Lock {
   const LockOptions options_;
   const std::shared_ptr<const internal::LockKind> kind_;
   std::shared_ptr<internal::ListenerSet<LockEvent>> listeners_;
+  const std::shared_ptr<internal::LockStats> stats_;
   mutable zk::internal::Mutex mu_;
   std::shared_ptr<internal::Contender> current_ ABSL_GUARDED_BY(mu_);
 };
@@ -171,7 +200,7 @@ class Lock {
 // A read/write lock on `path`: any number of readers, or one writer. Node layout of Curator's
 // InterProcessReadWriteLock ("_c_<uuid>-__READ__<seq>", "_c_<uuid>-__WRIT__<seq>" in one
 // queue). No writer starvation: a reader queued after a writer waits for that writer. Each side
-// is a Lock with all of Lock's behaviour (guards, fencing, listeners). Thread-safe.
+// is a Lock with all of Lock's behaviour (guards, fencing, listeners, Metrics()). Thread-safe.
 class ReadWriteLock {
  public:
   static absl::StatusOr<std::unique_ptr<ReadWriteLock>> Create(Client& client,

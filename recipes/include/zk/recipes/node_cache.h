@@ -23,6 +23,7 @@
 #define ZK_RECIPES_NODE_CACHE_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,6 +59,15 @@ struct CacheStatus {
   }
 };
 
+// A cache's size and freshness (NodeCache, ChildrenCache and ServiceCache::Metrics()).
+struct CacheMetrics {
+  // What it serves now: children (ChildrenCache), well-formed instances (ServiceCache), or 1
+  // while the node exists and 0 while it is missing (NodeCache).
+  size_t entries = 0;
+  // Loaded, connected, last sync; status.Staleness() is how stale the entries may be.
+  CacheStatus status;
+};
+
 struct NodeCacheOptions {
   // Lower bound on the time between two full re-reads after reconnects.
   std::chrono::milliseconds min_resync_interval{250};
@@ -87,6 +97,9 @@ class NodeCache {
   // Returns the current snapshot (never null). No round trip. Threading: any thread.
   std::shared_ptr<const NodeData> Current() const;
   CacheStatus status() const;
+  // Returns the size and status, read together (zk/recipes/prometheus.h renders them). Cheap:
+  // no round trip. Threading: any thread.
+  CacheMetrics Metrics() const;
 
   // Calls `listener` on the client's callback executor with every new state (after the initial
   // load: every change; in strictly increasing mzxid order while the node exists).

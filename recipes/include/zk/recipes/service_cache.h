@@ -78,6 +78,10 @@ class ServiceCache {
   std::shared_ptr<const ServiceInstances> Instances() const;
   // Loaded? connected? how stale?
   CacheStatus status() const;
+  // Returns the number of instances Instances() serves and the status (zk/recipes/prometheus.h
+  // renders them). No round trip; parses the instances if they changed since the last
+  // Instances() call (as Instances() does). Threading: any thread.
+  CacheMetrics Metrics() const;
   // Calls `listener` on the client's callback executor with every change, in order (the
   // initial load as additions).
   Subscription AddListener(Listener listener);

@@ -24,6 +24,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +44,15 @@ struct ServiceRegistryOptions {
   // Deadline of the blocking calls (Register, Update, Unregister). Default: the client's
   // negotiated session timeout, at least 5 s.
   std::optional<std::chrono::milliseconds> timeout;
+};
+
+// What a registry has done since it was created (ServiceRegistry::Metrics()).
+struct ServiceRegistryMetrics {
+  // Live Registrations (registered, not yet unregistered).
+  size_t registrations = 0;
+  // Times an instance's node was created again after it had existed: re-created in a new
+  // session after a session loss, or after someone deleted it.
+  uint64_t restores = 0;
 };
 
 // Registers service instances and keeps them registered. Thread-safe.
@@ -72,6 +83,10 @@ class ServiceRegistry {
   // Returns "<base>/<name>" and "<base>/<name>/<id>".
   std::string ServicePath(std::string_view name) const;
   std::string InstancePath(std::string_view name, std::string_view id) const;
+
+  // Returns the counts so far (zk/recipes/prometheus.h renders them). Cheap: no round trip.
+  // Threading: any thread.
+  ServiceRegistryMetrics Metrics() const;
 
   struct State;
 
