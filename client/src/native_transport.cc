@@ -151,12 +151,15 @@ void NativeTransport::Close() {
       if (n <= 0) break;
       decoder_.Append(std::string_view(buffer, static_cast<size_t>(n)));
       std::string_view frame;
-      while (!answered && decoder_.NextView(&frame) == proto::FrameDecoder::Result::kFrame) {
+      proto::FrameDecoder::Result result;
+      while (!answered &&
+             (result = decoder_.NextView(&frame)) == proto::FrameDecoder::Result::kFrame) {
         proto::JuteReader reader(frame);
         proto::ReplyHeader header;
         header.Decode(reader);
         answered = reader.ok() && header.xid == xid;
       }
+      if (!answered && result == proto::FrameDecoder::Result::kError) break;
     }
   }
   CloseSocket();
@@ -376,7 +379,7 @@ void NativeTransport::Process(bool readable, bool writable) {
       const proto::FrameDecoder::Result result = decoder_.NextView(&frame);
       if (result == proto::FrameDecoder::Result::kNeedMore) break;
       if (result == proto::FrameDecoder::Result::kError) {
-        Drop(StrCat("the server sent a frame longer than max_frame_bytes (",
+        Drop(StrCat("the server sent a frame length that is negative or over max_frame_bytes (",
                     decoder_.max_frame_length(), ")"));
         return;
       }

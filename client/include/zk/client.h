@@ -1,7 +1,8 @@
 // zkcpp — zk::Client, a C++20 client for Apache ZooKeeper 3.8.
 //
 // Overview. A Client owns one ZooKeeper session at a time and an event-loop thread that drives
-// the official single-threaded C library (libzookeeper_st). Every operation exists in two forms:
+// its engine (ClientOptions::engine): the official single-threaded C library (libzookeeper_st)
+// or zkcpp's own implementation of the protocol. Every operation exists in two forms:
 //   - AsyncX(..., callback): returns at once; the callback is invoked exactly once, with the
 //     result or an error, on the client's callback executor (ClientOptions::callback_execution);
 //   - X(...): blocks until the result arrives or the operation timeout passes.
@@ -110,7 +111,7 @@ class Client {
 
   // Closes the session now, as the destructor does, but keeps the object: every later operation
   // fails with Cancelled. Idempotent. Blocks until the loop thread has ended, which includes the
-  // C library's own wait for the server to answer the close request. Called on the event-loop
+  // engine's wait (at most 1.5 s) for the server to answer the close request. Called on the event-loop
   // thread (an inline callback) it does not wait: the loop ends after the callback returns.
   void Close();
 
@@ -226,12 +227,12 @@ class Client {
   // Watches `path` (and with `recursive` its subtree) until the handle is destroyed. Blocks
   // until the first read of `path` is done (so not on an inline callback thread).
   //
-  // Emulation: the C library has no addWatch, so this is built on one-shot watches that are
-  // re-armed after each event and after every reconnect, followed by a read (a resync) that
-  // compares what it finds with what was last seen and reports the difference as events. Several
-  // changes between two re-arms may be coalesced into one event, but the final state is never
-  // missed: after the last change, the callback has seen an event for every node whose state
-  // differs from what it saw before.
+  // Emulation (on both engines for now): the C library has no addWatch, so this is built on
+  // one-shot watches that are re-armed after each event and after every reconnect, followed by
+  // a read (a resync) that compares what it finds with what was last seen and reports the
+  // difference as events. Several changes between two re-arms may be coalesced into one event,
+  // but the final state is never missed: after the last change, the callback has seen an event
+  // for every node whose state differs from what it saw before.
   // Events: non-recursive — kCreated/kDeleted/kDataChanged for `path`, kChildrenChanged when its
   // children change; recursive — kCreated/kDeleted/kDataChanged for `path` and every descendant
   // (never kChildrenChanged), as ZooKeeper's persistent-recursive watch does.
