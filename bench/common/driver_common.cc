@@ -63,6 +63,9 @@ absl::StatusOr<DriverConfig> ParseDriverArgs(int argc, char** argv) {
     } else if (key == "exec") {
       ok = value == "dispatcher" || value == "inline";
       config.exec = std::string(value);
+    } else if (key == "engine") {
+      ok = value == "clib" || value == "native";
+      config.engine = std::string(value);
     } else if (key == "fixed") {
       config.fixed = value != "0" && value != "false";
     } else {

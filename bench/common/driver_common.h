@@ -4,7 +4,7 @@
 //
 //   <driver> --hosts=127.0.0.1:PORT --path=/node --workload=NAME [--ops=N] [--warmup_ops=N]
 //            [--window=N] [--size=N] [--contenders=N] [--seconds=S] [--warmup_seconds=S]
-//            [--exec=dispatcher|inline] [--fixed=1|0]
+//            [--exec=dispatcher|inline] [--engine=clib|native] [--fixed=1|0]
 //
 // A driver connects, runs `warmup_ops` (or `warmup_seconds`) unmeasured, then the measured part,
 // and prints exactly one line on stdout:
@@ -75,6 +75,9 @@ struct DriverConfig {
   double warmup_seconds = 1;
   // zkcpp driver only: "dispatcher" (default executor) or "inline".
   std::string exec = "dispatcher";
+  // zkcpp driver only: ClientOptions::engine, "clib" (EngineKind::kCLibrary) or "native"
+  // (EngineKind::kNative); "" leaves it unset (ZKCPP_ENGINE, else the C library).
+  std::string engine;
   // mt driver only: call zoo_set_servers_resolution_delay(zh, -1) after zookeeper_init.
   bool fixed = true;
 };

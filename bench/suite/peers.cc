@@ -31,9 +31,12 @@ std::string Native(const char* name) { return absl::StrCat(SelfDirectory(), "/",
 
 std::vector<std::string> Command(const std::string& peer, std::vector<std::string> args) {
   std::vector<std::string> command;
-  if (peer == "zkcpp" || peer == "zkcpp_inline") {
+  if (peer == "zkcpp" || peer == "zkcpp_inline" || peer == "zkcpp_native") {
+    // The engine is always explicit, so that ZKCPP_ENGINE in the runner's environment cannot
+    // change what a row measures.
     command = {Native("zkcpp_bench_zkcpp_driver"),
-               peer == "zkcpp" ? "--exec=dispatcher" : "--exec=inline"};
+               peer == "zkcpp_inline" ? "--exec=inline" : "--exec=dispatcher",
+               peer == "zkcpp_native" ? "--engine=native" : "--engine=clib"};
   } else if (peer == "mt") {
     command = {Native("zkcpp_bench_mt_driver"), "--fixed=1"};
   } else if (peer == "raw") {

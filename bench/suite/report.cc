@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -31,6 +33,21 @@ Stats PairedRatio(const Samples& subject, const Samples& peer, const std::string
 
 std::string RatioCell(const Stats& s) { return s.empty ? "—" : Cell(s, 2) + "×"; }
 
+// zkcpp's variants that get a ratio column of their own beside zkcpp's (variant ÷ client).
+struct Variant {
+  const char* key;
+  const char* heading;
+};
+constexpr Variant kVariants[] = {{"zkcpp_inline", "zkcpp inline ÷ client"},
+                                 {"zkcpp_native", "zkcpp native ÷ client"}};
+
+// The variant columns of a row that has none of their ratios.
+std::string BlankVariantCells() {
+  std::string cells;
+  for (size_t i = 0; i < std::size(kVariants); ++i) cells += " |";
+  return cells;
+}
+
 }  // namespace
 
 Stats Summarize(std::vector<double> values) {
@@ -53,9 +70,15 @@ std::string Cell(const Stats& s, int decimals) {
 }
 
 void PrintTableHeader() {
-  std::printf("| workload | figure | client | median (min–max) | zkcpp ÷ client | "
-              "zkcpp inline ÷ client | target (zkcpp ÷ client) |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+  std::string headings, rule;
+  for (const Variant& variant : kVariants) {
+    headings += absl::StrCat(" ", variant.heading, " |");
+    rule += " --- |";
+  }
+  std::printf("| workload | figure | client | median (min–max) | zkcpp ÷ client |%s "
+              "target (zkcpp ÷ client) |\n",
+              headings.c_str());
+  std::printf("| --- | --- | --- | --- | --- |%s --- |\n", rule.c_str());
 }
 
 void PrintWorkloadRows(const Workload& workload, const std::map<std::string, Samples>& runs,
@@ -89,19 +112,23 @@ void PrintWorkloadRows(const Workload& workload, const std::map<std::string, Sam
       }
       std::string value = Cell(Summarize(values), metric.decimals);
       if (failed > 0) value += absl::StrFormat(" (%d failed)", failed);
-      std::string ratio = "", inline_ratio = "", target = "";
+      std::string ratio = "", variant_ratios = "", target = "";
+      for (const Variant& variant : kVariants) {
+        std::string cell;
+        if (peer.key != "zkcpp" && peer.key != variant.key && runs.count(variant.key)) {
+          cell = RatioCell(PairedRatio(samples(variant.key), own, metric.field));
+        }
+        variant_ratios += absl::StrCat(" ", cell, " |");
+      }
       if (peer.key != "zkcpp") {
         ratio = RatioCell(PairedRatio(samples("zkcpp"), own, metric.field));
-        if (runs.count("zkcpp_inline") && peer.key != "zkcpp_inline") {
-          inline_ratio = RatioCell(PairedRatio(samples("zkcpp_inline"), own, metric.field));
-        }
         if (auto t = metric.targets.find(peer.key); t != metric.targets.end()) {
           target = TargetCell(t->second, metric.higher_is_better,
                               PairedRatio(samples("zkcpp"), own, metric.field), judge);
         }
       }
-      std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", name().c_str(), metric.label.c_str(),
-                  peer.label.c_str(), value.c_str(), ratio.c_str(), inline_ratio.c_str(),
+      std::printf("| %s | %s | %s | %s | %s |%s %s |\n", name().c_str(), metric.label.c_str(),
+                  peer.label.c_str(), value.c_str(), ratio.c_str(), variant_ratios.c_str(),
                   target.c_str());
     }
   }
@@ -113,8 +140,8 @@ void PrintWorkloadRows(const Workload& workload, const std::map<std::string, Sam
     }
   }
   for (const auto& [reason, peers] : skipped) {
-    std::printf("| %s | | %s | skipped: %s | | | |\n", name().c_str(),
-                absl::StrJoin(peers, ", ").c_str(), reason.c_str());
+    std::printf("| %s | | %s | skipped: %s | |%s |\n", name().c_str(),
+                absl::StrJoin(peers, ", ").c_str(), reason.c_str(), BlankVariantCells().c_str());
   }
 }
 
@@ -128,17 +155,18 @@ void PrintStartRows(const std::vector<double>& embedded_ms, const std::vector<do
     return Summarize(faster);
   };
   const Stats in_process = faster_than_java(in_process_ms);
+  const std::string blanks = BlankVariantCells();
   std::printf("| server start → serving | ms | EmbeddedServer::Start() in-process (as tests use it) "
-              "| %s | %s faster | | %s |\n",
+              "| %s | %s faster |%s %s |\n",
               Cell(Summarize(in_process_ms), 3).c_str(), RatioCell(in_process).c_str(),
-              TargetCell(100, true, in_process, judge).c_str());
+              blanks.c_str(), TargetCell(100, true, in_process, judge).c_str());
   const Stats process = faster_than_java(embedded_ms);
   // The target is about the in-process test server; the process row is for comparison.
   std::printf("| | ms | embedded, as a process (zkcpp-server: fork, exec, dynamic linking) | %s | "
-              "%s faster | | |\n",
-              Cell(Summarize(embedded_ms), 2).c_str(), RatioCell(process).c_str());
-  std::printf("| | ms | Java ZooKeeper 3.8 (a JVM process) | %s | | | |\n",
-              Cell(Summarize(java_ms), 1).c_str());
+              "%s faster |%s |\n",
+              Cell(Summarize(embedded_ms), 2).c_str(), RatioCell(process).c_str(), blanks.c_str());
+  std::printf("| | ms | Java ZooKeeper 3.8 (a JVM process) | %s | |%s |\n",
+              Cell(Summarize(java_ms), 1).c_str(), blanks.c_str());
 }
 
 }  // namespace zkbench

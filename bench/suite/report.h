@@ -1,5 +1,6 @@
 // The markdown table: per workload, figure and client, median (min–max) over reps, the ratios
-// zkcpp ÷ client (median of the per-rep ratios) and the target beside them.
+// zkcpp ÷ client (median of the per-rep ratios), the same for its inline-executor and
+// native-engine variants, and the target beside them.
 
 #ifndef ZKCPP_BENCH_SUITE_REPORT_H_
 #define ZKCPP_BENCH_SUITE_REPORT_H_

@@ -17,6 +17,7 @@ const std::vector<Peer>& Peers() {
   static const auto* peers = new std::vector<Peer>{
       {"zkcpp", "zkcpp"},
       {"zkcpp_inline", "zkcpp, inline executor"},
+      {"zkcpp_native", "zkcpp, native engine"},
       {"mt", "libzookeeper_mt (+ resolution-delay fix)"},
       {"java", "Java client 3.8"},
       {"curator", "Curator 5.4"},
@@ -73,7 +74,7 @@ std::vector<Workload> MakeWorkloads() {
                .quick_servers = kNoSync | kEmbedded,
                .ops = {200, 2000, 4000},
                .warmup_ops = {20, 500, 500},
-               .peers = {"zkcpp_inline", "mt", "java", "kazoo", "raw"},
+               .peers = {"zkcpp_inline", "zkcpp_native", "mt", "java", "kazoo", "raw"},
                .skipped = {{"curator", kCuratorWraps}},
                .metrics = {P50({{"mt", 1.0}, {"java", 1.0}}), P99(), Cpu()}});
   for (int window : {16, 128, 512}) {
@@ -86,7 +87,7 @@ std::vector<Workload> MakeWorkloads() {
                  .quick_servers = window == 128 ? kNoSync | kEmbedded : unsigned{kNoSync},
                  .ops = {2000, 20000, 40000},
                  .warmup_ops = {200, 5000, 5000},
-                 .peers = {"zkcpp_inline", "mt", "java", "kazoo", "raw"},
+                 .peers = {"zkcpp_inline", "zkcpp_native", "mt", "java", "kazoo", "raw"},
                  .skipped = {{"curator", kCuratorWraps}},
                  .metrics = {Rate({{"java", 1.0}, {"raw", 0.9}}), Cpu({{"mt", 0.5}})}});
   }
@@ -99,7 +100,7 @@ std::vector<Workload> MakeWorkloads() {
                .quick_servers = kAllServers,
                .ops = {2000, 20000, 40000},
                .warmup_ops = {200, 5000, 5000},
-               .peers = {"zkcpp_inline", "mt", "java", "kazoo", "raw"},
+               .peers = {"zkcpp_inline", "zkcpp_native", "mt", "java", "kazoo", "raw"},
                .skipped = {{"curator", kCuratorWraps}},
                .metrics = {Rate({{"java", 1.0}, {"raw", 0.9}}), Cpu({{"mt", 0.5}})}});
   w.push_back({.key = "sync_set",
@@ -111,7 +112,7 @@ std::vector<Workload> MakeWorkloads() {
                .quick_servers = kNoSync | kSync,
                .ops = {100, 1000, 2000},
                .warmup_ops = {10, 300, 300},
-               .peers = {"mt", "java", "kazoo", "raw"},
+               .peers = {"zkcpp_native", "mt", "java", "kazoo", "raw"},
                .skipped = {{"curator", kCuratorWraps}}});
   w.push_back({.key = "create_delete",
                .label = "create + delete pair",
@@ -160,7 +161,7 @@ std::vector<Workload> MakeWorkloads() {
                .fixture = "/bench/data1m",
                .ops = {5, 50, 100},
                .warmup_ops = {2, 10, 10},
-               .peers = {"mt", "java", "kazoo", "raw"},
+               .peers = {"zkcpp_native", "mt", "java", "kazoo", "raw"},
                .skipped = {{"curator", kCuratorWraps}},
                .metrics = {P50(), P99(), Cpu()}});
   w.push_back({.key = "set_1m",
@@ -171,7 +172,7 @@ std::vector<Workload> MakeWorkloads() {
                .servers = kAllServers,
                .ops = {5, 50, 100},
                .warmup_ops = {2, 10, 10},
-               .peers = {"mt", "java", "kazoo", "raw"},
+               .peers = {"zkcpp_native", "mt", "java", "kazoo", "raw"},
                .skipped = {{"curator", kCuratorWraps}},
                .metrics = {P50(), P99(), Cpu()}});
   w.push_back({.key = "session",
@@ -179,7 +180,7 @@ std::vector<Workload> MakeWorkloads() {
                .driver_workload = "session",
                .ops = {5, 50, 100},
                .warmup_ops = {2, 10, 10},
-               .peers = {"mt", "java", "curator", "kazoo"},
+               .peers = {"zkcpp_native", "mt", "java", "curator", "kazoo"},
                .skipped = {{"raw", kRawScope}}});
   const std::map<std::string, std::string> recipe_skips = {
       {"mt", kNoRecipe}, {"java", kNoRecipe}, {"raw", kNoRecipe}};
@@ -249,7 +250,7 @@ std::vector<Workload> MakeWorkloads() {
 
 }  // namespace
 
-std::vector<std::string> ClientPeers() { return {"mt", "java", "kazoo"}; }
+std::vector<std::string> ClientPeers() { return {"zkcpp_native", "mt", "java", "kazoo"}; }
 std::map<std::string, std::string> ClientSkips() {
   return {{"curator", kCuratorWraps}, {"raw", kRawScope}};
 }

@@ -24,7 +24,8 @@ const std::vector<ServerInfo>& Servers();
 // Run sizes: smoke (tiny, CI), quick (default), full.
 enum class Mode { kSmoke = 0, kQuick = 1, kFull = 2 };
 
-// A peer: a driver process. zkcpp is the subject; "zkcpp_inline" is its inline executor.
+// A peer: a driver process. zkcpp is the subject (C library engine, dispatcher executor);
+// "zkcpp_inline" is its inline executor, "zkcpp_native" its native protocol engine.
 struct Peer {
   std::string key;
   std::string label;

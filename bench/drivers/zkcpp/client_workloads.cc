@@ -62,6 +62,10 @@ absl::StatusOr<std::unique_ptr<zk::Client>> ConnectClient(const DriverConfig& co
   options.session_timeout = std::chrono::milliseconds(10000);
   options.callback_execution = config.exec == "inline" ? zk::CallbackExecution::kInline
                                                        : zk::CallbackExecution::kDispatcherThread;
+  if (!config.engine.empty()) {
+    options.engine =
+        config.engine == "native" ? zk::EngineKind::kNative : zk::EngineKind::kCLibrary;
+  }
   ZK_ASSIGN_OR_RETURN(std::unique_ptr<zk::Client> client, zk::Client::Connect(std::move(options)));
   ZK_RETURN_IF_ERROR(client->WaitUntilConnected(kWait));
   return client;

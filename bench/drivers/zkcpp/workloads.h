@@ -13,7 +13,7 @@
 
 namespace zkbench {
 
-// A connected client with the executor the config asks for.
+// A connected client with the executor and engine the config asks for.
 absl::StatusOr<std::unique_ptr<zk::Client>> ConnectClient(const DriverConfig& config);
 
 // sync_get, sync_set, pipelined_get, pipelined_set, create_delete, multi, children, watch,
