@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "testing/child_process.h"
+#include "harness/child_process.h"
 
 namespace zk::cli_test {
 

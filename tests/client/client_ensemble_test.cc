@@ -11,9 +11,9 @@
 #include "client_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/net.h"
-#include "testing/real_ensemble.h"
+#include "harness/net.h"
 #include "zk/client.h"
+#include "zk/testing/real_ensemble.h"
 
 namespace zk::testing {
 namespace {

@@ -14,12 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "zk/internal/sync.h"
 #include "client_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/net.h"
+#include "harness/net.h"
 #include "zk/client.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/status.h"
 

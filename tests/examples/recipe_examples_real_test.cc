@@ -15,11 +15,11 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/child_process.h"
-#include "testing/real_zookeeper.h"
+#include "harness/child_process.h"
+#include "harness/zookeeper_process.h"
 #include "testing/status_matchers.h"
-#include "testing/zookeeper_process.h"
 #include "zk/client.h"
+#include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
 namespace {

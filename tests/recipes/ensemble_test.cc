@@ -12,21 +12,21 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "fencing_checker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "fencing_checker.h"
-#include "testing/real_ensemble.h"
 #include "testing/status_matchers.h"
 #include "testing/wait_for.h"
 #include "zk/client.h"
 #include "zk/path.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "zk/recipes/config_watcher.h"
 #include "zk/recipes/leader_election.h"
 #include "zk/recipes/lock.h"
 #include "zk/recipes/service_cache.h"
 #include "zk/recipes/service_registry.h"
+#include "zk/testing/real_ensemble.h"
 
 namespace zk::recipes {
 namespace {

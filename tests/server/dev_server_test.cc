@@ -19,10 +19,10 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "harness/child_process.h"
+#include "harness/net.h"
 #include "raw_client.h"
 #include "st_client.h"
-#include "testing/child_process.h"
-#include "testing/net.h"
 #include "zoo_cfg.h"
 
 namespace zk::testing {

@@ -53,13 +53,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "harness/net.h"
 #include "raw_client.h"
-#include "testing/net.h"
-#include "testing/real_zookeeper.h"
 #include "testing/status_matchers.h"
 #include "testing/wait_for.h"
 #include "zk/client.h"
 #include "zk/testing/embedded_server.h"
+#include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
 namespace {

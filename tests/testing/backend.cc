@@ -12,7 +12,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "testing/raw_session.h"
 
 #if ZKCPP_HAVE_EMBEDDED_SERVER
 #include "zk/testing/embedded_server.h"
@@ -30,7 +29,7 @@ class RealServerBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::kReal; }
   std::string connect_string() const override { return server_->connect_string(); }
   absl::Status ExpireSession(int64_t session_id, std::string_view password) override {
-    return ForceExpireSession(server_->connect_string(), session_id, password);
+    return server_->ExpireSession(session_id, password);
   }
   absl::Status Restart() override { return server_->Restart(); }
   absl::Status Pause() override { return server_->Pause(); }
@@ -57,14 +56,7 @@ class RealEnsembleBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::kReal; }
   std::string connect_string() const override { return ensemble_->connect_string(); }
   absl::Status ExpireSession(int64_t session_id, std::string_view password) override {
-    // Any serving member can close the session (the request goes through the leader).
-    absl::Status last = absl::UnavailableError("expire session: no member is running");
-    for (int i = 0; i < ensemble_->size(); ++i) {
-      if (!ensemble_->member_running(i)) continue;
-      last = ForceExpireSession(ensemble_->member_connect_string(i), session_id, password);
-      if (last.ok() || absl::IsAborted(last)) return last;
-    }
-    return last;
+    return ensemble_->ExpireSession(session_id, password);
   }
   absl::Status Restart() override { return ensemble_->RestartAll(); }
   absl::Status Pause() override {

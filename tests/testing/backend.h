@@ -26,8 +26,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "testing/real_ensemble.h"
-#include "testing/real_zookeeper.h"
+#include "zk/testing/real_ensemble.h"
+#include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
 

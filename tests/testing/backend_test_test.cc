@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/raw_session.h"
+#include "harness/raw_session.h"
 
 namespace zk::testing {
 namespace {

@@ -1,6 +1,6 @@
 // Unit tests of the TCP helpers (no JVM).
 
-#include "testing/net.h"
+#include "harness/net.h"
 
 #include <set>
 

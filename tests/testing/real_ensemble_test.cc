@@ -1,14 +1,14 @@
 // Self-tests of RealEnsemble: quorum, failover, revival, pause, expiry through a follower.
 
-#include "testing/real_ensemble.h"
+#include "zk/testing/real_ensemble.h"
 
 #include <memory>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "harness/net.h"
+#include "harness/raw_session.h"
 #include "testing/backend.h"
-#include "testing/net.h"
-#include "testing/raw_session.h"
 #include "testing/status_matchers.h"
 #include "testing/wait_for.h"
 
@@ -73,6 +73,19 @@ TEST(RealEnsembleTest, PausedFollowerAndExpiryThroughAnotherMember) {
   EXPECT_THAT(observer->Exists("/owned"), IsOkAndHolds(false));
   EXPECT_THAT(backend->ExpireSession(owner->session_id(), owner->password()),
               StatusIs(absl::StatusCode::kAborted));
+
+  // RealEnsemble::ExpireSession picks a member itself; the observer's member applies the
+  // close when it has caught up with the leader: poll.
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<RawSession> second,
+                          RawSession::Connect(ensemble->member_connect_string(follower)));
+  ZK_ASSERT_OK(second->Create("/owned-2", "", RawCreateMode::kEphemeral));
+  ZK_ASSERT_OK(ensemble->ExpireSession(second->session_id(), second->password()));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<bool> exists = observer->Exists("/owned-2");
+        return exists.ok() && !*exists;
+      },
+      absl::Seconds(10)));
 
   ZK_ASSERT_OK(ensemble->PauseMember(follower));
   EXPECT_THAT(FourLetterWord(ensemble->member_connect_string(follower), "srvr",

@@ -1,6 +1,6 @@
 // Self-tests of RealZooKeeper, ZooKeeperProcess and ForceExpireSession against real JVMs.
 
-#include "testing/real_zookeeper.h"
+#include "zk/testing/real_zookeeper.h"
 
 #include <signal.h>
 #include <arpa/inet.h>
@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/net.h"
-#include "testing/raw_session.h"
+#include "harness/net.h"
+#include "harness/raw_session.h"
+#include "harness/zookeeper_process.h"
 #include "testing/status_matchers.h"
-#include "testing/zookeeper_process.h"
 
 namespace zk::testing {
 namespace {
@@ -96,7 +96,8 @@ TEST(RealZooKeeperTest, RestartKeepsDataSessionsAndEphemerals) {
   EXPECT_THAT(resumed->Exists("/never-created"), IsOkAndHolds(false));
 }
 
-TEST(RealZooKeeperTest, ForceExpireSessionExpiresOnTheServer) {
+// RealZooKeeper::ExpireSession is ForceExpireSession on the server's address: both are used.
+TEST(RealZooKeeperTest, ExpireSessionExpiresOnTheServer) {
   ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<RealZooKeeper> server, RealZooKeeper::Start());
   const std::string hosts = server->connect_string();
   ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<RawSession> owner, RawSession::Connect(hosts));
@@ -108,9 +109,11 @@ TEST(RealZooKeeperTest, ForceExpireSessionExpiresOnTheServer) {
   wrong[0] ^= 1;
   EXPECT_THAT(ForceExpireSession(hosts, owner->session_id(), wrong),
               StatusIs(absl::StatusCode::kAborted, "invalid"));
+  EXPECT_THAT(server->ExpireSession(owner->session_id(), wrong),
+              StatusIs(absl::StatusCode::kAborted, "invalid"));
   EXPECT_THAT(observer->Exists("/owned"), IsOkAndHolds(true));
 
-  ZK_ASSERT_OK(ForceExpireSession(hosts, owner->session_id(), owner->password()));
+  ZK_ASSERT_OK(server->ExpireSession(owner->session_id(), owner->password()));
   // closeSession is answered after the ephemerals are deleted: no wait needed.
   EXPECT_THAT(observer->Exists("/owned"), IsOkAndHolds(false));
   // The owner's connection was taken over and closed; its reconnect is refused as expired.
@@ -122,6 +125,18 @@ TEST(RealZooKeeperTest, ForceExpireSessionExpiresOnTheServer) {
               StatusIs(absl::StatusCode::kAborted, "session is invalid"));
   EXPECT_THAT(ForceExpireSession(hosts, owner->session_id(), owner->password()),
               StatusIs(absl::StatusCode::kAborted));
+  // A stopped server cannot expire anything.
+  ZK_ASSERT_OK(server->Kill());
+  EXPECT_THAT(server->ExpireSession(observer->session_id(), observer->password()),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(RealZooKeeperTest, StartWithoutTheJarsNamesTheMissingFile) {
+  RealZooKeeperOptions options;
+  options.jvm.classpath = "/nonexistent-zkcpp-jars/zookeeper.jar";
+  EXPECT_THAT(RealZooKeeper::Start(options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "/nonexistent-zkcpp-jars/zookeeper.jar is missing"));
 }
 
 TEST(RealZooKeeperTest, PauseFreezesAndResumeThaws) {

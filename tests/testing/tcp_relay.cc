@@ -19,7 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "testing/net.h"
+#include "harness/net.h"
 
 namespace zk::testing {
 namespace {

@@ -1,4 +1,5 @@
-// zkcpp test support: a child process that can never outlive the test binary.
+// zkcpp real-server harness (internal): a child process that can never outlive the test
+// binary.
 //
 // The real-ZooKeeper fixture runs `java` as a child. A crashed or killed test binary must not
 // leak a JVM that holds ports and memory, so each child asks the kernel for SIGKILL when its
@@ -12,8 +13,8 @@
 //   java->Signal(SIGTERM);
 //   java->WaitForExit(absl::Now() + absl::Seconds(5));
 
-#ifndef ZKCPP_TESTS_TESTING_CHILD_PROCESS_H_
-#define ZKCPP_TESTS_TESTING_CHILD_PROCESS_H_
+#ifndef ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_CHILD_PROCESS_H_
+#define ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -92,4 +93,4 @@ std::string DescribeWaitStatus(int wait_status);
 
 }  // namespace zk::testing
 
-#endif  // ZKCPP_TESTS_TESTING_CHILD_PROCESS_H_
+#endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_CHILD_PROCESS_H_

@@ -1,10 +1,13 @@
-#include "testing/real_zookeeper.h"
+#include "zk/testing/real_zookeeper.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "testing/net.h"
+#include "harness/net.h"
+#include "harness/raw_session.h"
+#include "harness/zookeeper_process.h"
 
 namespace zk::testing {
 
@@ -91,6 +94,11 @@ absl::Status RealZooKeeper::Pause() {
 absl::Status RealZooKeeper::Resume() {
   absl::MutexLock lock(&mutex_);
   return process_->Resume();
+}
+
+absl::Status RealZooKeeper::ExpireSession(int64_t session_id, std::string_view password) {
+  // Not under the lock: the expiry talks to the server, which must not block a Pause/Kill.
+  return ForceExpireSession(connect_string(), session_id, password);
 }
 
 std::string RealZooKeeper::LogTail(size_t max_bytes) const {

@@ -1,4 +1,4 @@
-#include "testing/raw_session.h"
+#include "harness/raw_session.h"
 
 #include <cstring>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "testing/zookeeper_process.h"
+#include "harness/zookeeper_process.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -17,7 +17,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "testing/net.h"
+#include "absl/strings/str_split.h"
+#include "harness/net.h"
 
 namespace zk::testing {
 namespace {
@@ -170,6 +171,16 @@ absl::Status ZooKeeperProcess::Launch() {
   if (process_.running()) {
     return absl::FailedPreconditionError(
         absl::StrCat("start ZooKeeper ", host_port(), ": already running"));
+  }
+  // Without its jars the JVM would start and die with a ClassNotFoundException in its log;
+  // naming the missing file lets a user's test skip or explain itself.
+  const std::string classpath = options_.classpath.empty() ? kDebianClasspath : options_.classpath;
+  for (absl::string_view jar : absl::StrSplit(classpath, ':', absl::SkipEmpty())) {
+    if (!std::filesystem::exists(std::string(jar))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "start ZooKeeper ", host_port(), ": ", jar,
+          " is missing (the default jars come with Debian's zookeeper package)"));
+    }
   }
   std::error_code ec;
   std::filesystem::create_directories(data_dir_, ec);

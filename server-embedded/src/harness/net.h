@@ -1,4 +1,4 @@
-// zkcpp test support: small blocking TCP helpers with deadlines.
+// zkcpp real-server harness (internal): small blocking TCP helpers with deadlines.
 //
 // Used by the real-server fixture (four-letter words, free ports) and by the raw-protocol
 // helpers in raw_session.h. Everything here is loopback test plumbing: plain blocking sockets
@@ -8,8 +8,8 @@
 //   absl::StatusOr<std::string> out = zk::testing::FourLetterWord(
 //       "127.0.0.1:2181", "srvr", absl::Now() + absl::Seconds(1));
 
-#ifndef ZKCPP_TESTS_TESTING_NET_H_
-#define ZKCPP_TESTS_TESTING_NET_H_
+#ifndef ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_NET_H_
+#define ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_NET_H_
 
 #include <cstdint>
 #include <string>
@@ -95,4 +95,4 @@ bool IsLoopbackPortBindable(int port);
 
 }  // namespace zk::testing
 
-#endif  // ZKCPP_TESTS_TESTING_NET_H_
+#endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_NET_H_

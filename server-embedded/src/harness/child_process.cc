@@ -1,4 +1,4 @@
-#include "testing/child_process.h"
+#include "harness/child_process.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-// zkcpp test support: a minimal raw-protocol ZooKeeper session, and server-side session expiry.
+// zkcpp real-server harness (internal): a minimal raw-protocol ZooKeeper session, and
+// server-side session expiry.
 //
 // RawSession speaks just enough of the 3.8 wire protocol (protocol.md §1-4) over one blocking
 // TCP connection to open or resume a session, create a node, test existence, ping and close
@@ -16,8 +17,8 @@
 //   (*s)->Create("/eph", "x", RawCreateMode::kEphemeral);
 //   ZK_ASSERT_OK(ForceExpireSession("127.0.0.1:2181", (*s)->session_id(), (*s)->password()));
 
-#ifndef ZKCPP_TESTS_TESTING_RAW_SESSION_H_
-#define ZKCPP_TESTS_TESTING_RAW_SESSION_H_
+#ifndef ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_RAW_SESSION_H_
+#define ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_RAW_SESSION_H_
 
 #include <cstdint>
 #include <memory>
@@ -27,7 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "testing/net.h"
+#include "harness/net.h"
 
 namespace zk::testing {
 
@@ -121,4 +122,4 @@ absl::Status ForceExpireSession(std::string_view host_port, int64_t session_id,
 
 }  // namespace zk::testing
 
-#endif  // ZKCPP_TESTS_TESTING_RAW_SESSION_H_
+#endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_RAW_SESSION_H_

@@ -1,10 +1,14 @@
-#include "testing/real_ensemble.h"
+#include "zk/testing/real_ensemble.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "testing/net.h"
+#include "harness/net.h"
+#include "harness/raw_session.h"
+#include "harness/zookeeper_process.h"
 
 namespace zk::testing {
 namespace {
@@ -114,6 +118,25 @@ absl::Status RealEnsemble::CheckIndex(int i, std::string_view op) const {
         absl::StrCat(AsAbsl(op), ": member index ", i, " not in [0, ", size_, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::Status RealEnsemble::ExpireSession(int64_t session_id, std::string_view password) {
+  // Any serving member can close the session (the request goes through the leader). The
+  // addresses are read under the lock, the network is talked to without it.
+  std::vector<std::string> running;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    for (const auto& member : members_) {
+      if (member->running()) running.push_back(member->host_port());
+    }
+  }
+  absl::Status last = absl::UnavailableError("expire session: no member is running");
+  for (const std::string& host_port : running) {
+    last = ForceExpireSession(host_port, session_id, password);
+    // Aborted is the server's answer about the session: another member would say the same.
+    if (last.ok() || absl::IsAborted(last)) return last;
+  }
+  return last;
 }
 
 std::string RealEnsemble::connect_string() const {

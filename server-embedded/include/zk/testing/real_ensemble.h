@@ -1,24 +1,31 @@
-// zkcpp test support: a real Apache ZooKeeper 3.8 ensemble on loopback for failover tests.
+// zkcpp testing: a real Apache ZooKeeper 3.8 ensemble on loopback for your failover tests.
 //
-// RealEnsemble starts N (default 3) real servers, each with its own directory and distinct
-// client, quorum and election ports, waits until they form a quorum (one leader, the others
-// followers), and lets tests kill, revive, pause and resume single members. The destructor
-// kills every member and removes the directories.
+// RealEnsemble starts N (default 3) servers of Debian's `zookeeper` package, each with its own
+// temporary directory and distinct client, quorum and election ports on 127.0.0.1, waits until
+// they form a quorum (one leader, the others followers), and lets tests kill, revive, pause
+// and resume single members and expire sessions on the server side. The destructor kills
+// every member and removes the directories. Members die with the test process too.
+// Standalone servers and the shared JVM options: zk/testing/real_zookeeper.h.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<zk::testing::RealEnsemble>> ensemble =
-//       zk::testing::RealEnsemble::Start({});
-//   ASSERT_THAT(ensemble, zk::testing::IsOk());
+//       zk::testing::RealEnsemble::Start();
+//   if (!ensemble.ok()) return ensemble.status();
+//   auto client = zk::Client::Connect({.connect_string = (*ensemble)->connect_string()});
+//   ...
 //   absl::StatusOr<int> leader = (*ensemble)->LeaderIndex();
-//   ASSERT_THAT((*ensemble)->KillMember(*leader), zk::testing::IsOk());
-//   ASSERT_THAT((*ensemble)->WaitForQuorum(absl::Now() + absl::Seconds(20)),
-//               zk::testing::IsOk());
+//   (*ensemble)->KillMember(*leader);                          // the client fails over
+//   (*ensemble)->WaitForQuorum(absl::Now() + absl::Seconds(20));
+//   (*ensemble)->ReviveMember(*leader);
 
-#ifndef ZKCPP_TESTS_TESTING_REAL_ENSEMBLE_H_
-#define ZKCPP_TESTS_TESTING_REAL_ENSEMBLE_H_
+#ifndef ZK_TESTING_REAL_ENSEMBLE_H_
+#define ZK_TESTING_REAL_ENSEMBLE_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -26,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "testing/zookeeper_process.h"
+#include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
 
@@ -44,11 +51,14 @@ struct RealEnsembleOptions {
 };
 
 // N real ZooKeeper servers forming one ensemble. Members are indexed 0..size-1 (server id =
-// index + 1). Thread-safe: calls are serialized.
+// index + 1). Thread-safe: methods may be called from any thread; they are serialized, and
+// every blocking one ends by its deadline (start_timeout for starts and revivals).
 class RealEnsemble {
  public:
-  // Starts all members and waits for the quorum (WaitForQuorum).
-  // Errors: InvalidArgument (size < 1), Unavailable / DeadlineExceeded with log tails.
+  // Starts all members and blocks until they form a quorum (WaitForQuorum), at most
+  // jvm.start_timeout. Errors: InvalidArgument (size < 1), FailedPrecondition (Debian's
+  // ZooKeeper jars are not installed), NotFound (no java launcher), Unavailable /
+  // DeadlineExceeded with the members' log tails, Internal.
   static absl::StatusOr<std::unique_ptr<RealEnsemble>> Start(RealEnsembleOptions options = {});
 
   RealEnsemble(const RealEnsemble&) = delete;
@@ -56,13 +66,15 @@ class RealEnsemble {
   // Kills every member and removes the directories.
   ~RealEnsemble();
 
+  // Returns the number of members.
   int size() const { return size_; }
-  // "127.0.0.1:p1,127.0.0.1:p2,..." for all members (also stopped ones).
+  // Returns "127.0.0.1:p1,127.0.0.1:p2,..." for all members (also stopped ones).
   std::string connect_string() const;
-  // "127.0.0.1:<client port of member i>". Requires 0 <= i < size().
+  // Returns "127.0.0.1:<client port of member i>". Requires 0 <= i < size().
   std::string member_connect_string(int i) const;
-  // The directory of member i: zoo.cfg, data/, server.log.
+  // Returns the directory of member i: zoo.cfg, data/, server.log.
   std::string member_directory(int i) const;
+  // Returns true if member i was started and not killed or stopped since (also when paused).
   bool member_running(int i) const;
 
   // Crashes member i (SIGKILL). Errors: OutOfRange, FailedPrecondition (not running).
@@ -83,6 +95,12 @@ class RealEnsemble {
   // Crashes every member (SIGKILL), then ReviveAll(): data and sessions are kept.
   absl::Status RestartAll();
 
+  // Makes the ensemble expire session `session_id` now (see RealZooKeeper::ExpireSession),
+  // through the first running member that answers. Blocks until a member acknowledged the
+  // close. Errors: Aborted (invalid session or wrong password), Unavailable (no member
+  // running or reachable), DeadlineExceeded.
+  absl::Status ExpireSession(int64_t session_id, std::string_view password);
+
   // Asks every running, unpaused member for its `srvr` mode and returns the index of the one
   // that says "leader". Errors: NotFound (no leader right now), FailedPrecondition (two
   // leaders claimed).
@@ -93,10 +111,10 @@ class RealEnsemble {
   // log tails.
   absl::Status WaitForQuorum(absl::Time deadline) const;
 
-  // `srvr` mode of member i right now ("" if not serving). Errors: OutOfRange, Unavailable.
+  // Returns the `srvr` mode of member i right now ("" if not serving). Errors: OutOfRange, Unavailable.
   absl::StatusOr<std::string> MemberMode(int i) const;
 
-  // The last `max_bytes` of member i's server.log.
+  // Returns the last `max_bytes` of member i's server.log.
   std::string MemberLogTail(int i, size_t max_bytes = 3000) const;
 
  private:
@@ -118,4 +136,4 @@ class RealEnsemble {
 
 }  // namespace zk::testing
 
-#endif  // ZKCPP_TESTS_TESTING_REAL_ENSEMBLE_H_
+#endif  // ZK_TESTING_REAL_ENSEMBLE_H_

@@ -1,4 +1,4 @@
-#include "testing/net.h"
+#include "harness/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

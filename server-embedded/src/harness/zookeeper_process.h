@@ -1,5 +1,5 @@
-// zkcpp test support (internal): one Apache ZooKeeper 3.8 JVM, as used by RealZooKeeper and
-// RealEnsemble. Prefer those two classes; this one is their shared engine.
+// zkcpp real-server harness (internal): one Apache ZooKeeper 3.8 JVM, as used by RealZooKeeper
+// and RealEnsemble (zk/testing/). Prefer those two classes; this one is their shared engine.
 //
 // A ZooKeeperProcess owns a directory holding zoo.cfg, data/ (with myid for ensemble members)
 // and server.log (the JVM's stdout and stderr), and the JVM running on it. The process is
@@ -8,8 +8,8 @@
 // this directory: the second check makes sure we are not talking to another test's server
 // that took our port.
 
-#ifndef ZKCPP_TESTS_TESTING_ZOOKEEPER_PROCESS_H_
-#define ZKCPP_TESTS_TESTING_ZOOKEEPER_PROCESS_H_
+#ifndef ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_ZOOKEEPER_PROCESS_H_
+#define ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_ZOOKEEPER_PROCESS_H_
 
 #include <map>
 #include <string>
@@ -18,32 +18,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "testing/child_process.h"
+#include "harness/child_process.h"
+#include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
-
-// The bits of a server's command line and config shared by standalone servers and ensembles.
-struct ZooKeeperJvmOptions {
-  // Server tick; session timeouts are clamped to [2, 20] ticks.
-  absl::Duration tick_time = absl::Milliseconds(500);
-  // Digest for user "super" with password "test" (base64 of SHA-1 of "super:test").
-  std::string super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=";
-  // How often the server deletes empty containers and expired TTL nodes (its default, one
-  // minute, is too slow for tests). Matches the C client's own test harness.
-  absl::Duration container_check_interval = absl::Milliseconds(100);
-  // Extra JVM system properties: -D<key>=<value>.
-  std::map<std::string, std::string> jvm_properties;
-  // Extra zoo.cfg lines: <key>=<value> (override the defaults of the same key).
-  std::map<std::string, std::string> config;
-  // The java launcher: a path or a name on PATH. Empty: $ZKCPP_JAVA, else "java".
-  std::string java;
-  // The classpath. Empty: Debian's zookeeper, zookeeper-jute, slf4j-api and slf4j-simple jars.
-  std::string classpath;
-  // Deadline for a start (JVM start + database load + election for ensembles).
-  absl::Duration start_timeout = absl::Seconds(30);
-  // Deadline for a clean stop (SIGTERM) before falling back to SIGKILL.
-  absl::Duration stop_timeout = absl::Seconds(10);
-};
 
 // One ZooKeeper JVM on a fixed directory and config. Not thread-safe: the owning class
 // serializes calls.
@@ -129,4 +107,4 @@ std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOpti
 
 }  // namespace zk::testing
 
-#endif  // ZKCPP_TESTS_TESTING_ZOOKEEPER_PROCESS_H_
+#endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_ZOOKEEPER_PROCESS_H_
