@@ -151,7 +151,7 @@ void NativeTransport::Close() {
       if (n <= 0) break;
       decoder_.Append(std::string_view(buffer, static_cast<size_t>(n)));
       std::string_view frame;
-      proto::FrameDecoder::Result result;
+      proto::FrameDecoder::Result result = proto::FrameDecoder::Result::kNeedMore;
       while (!answered &&
              (result = decoder_.NextView(&frame)) == proto::FrameDecoder::Result::kFrame) {
         proto::JuteReader reader(frame);
@@ -234,7 +234,7 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
       break;
   }
   Queue(writer.TakeFrame());
-  pending_.push_back(Pending{xid, id, opcode, &r});
+  pending_.push_back(Pending{xid, id, &r});
   return ZooError::kOk;
 }
 
@@ -250,7 +250,7 @@ void NativeTransport::RemoveWatches(const std::string& path, WatchKind kind) {
                               kind == WatchKind::kChild ? kWatcherChildren : kWatcherData}
       .Encode(writer);
   Queue(writer.TakeFrame());
-  pending_.push_back(Pending{xid, 0, pop::kRemoveWatches, nullptr});
+  pending_.push_back(Pending{xid, 0, nullptr});
 }
 
 Transport::Interest NativeTransport::PollInterest(absl::Time now) {
@@ -630,7 +630,6 @@ void NativeTransport::Fail(TransportState state, std::string_view reason) {
   events_->Log(LogLevel::kWarning,
                StrCat(address_ != nullptr ? address_->name : options_.connect_string, ": ",
                       reason));
-  const bool was_reported = reported_connected_;
   CloseSocket();
   phase_ = Phase::kIdle;
   reported_connected_ = false;
@@ -638,7 +637,6 @@ void NativeTransport::Fail(TransportState state, std::string_view reason) {
   pending.swap(pending_);
   std::deque<uint64_t> auth;
   auth.swap(auth_waiting_);
-  (void)was_reported;
   events_->OnTransportState(state);
   const ZooError rc =
       state == TransportState::kExpired ? ZooError::kSessionExpired : ZooError::kAuthFailed;

@@ -59,7 +59,6 @@ class NativeTransport final : public Transport {
   struct Pending {
     int32_t xid = 0;
     uint64_t id = 0;  // 0: the transport's own (removeWatches); nobody waits for it
-    int32_t opcode = 0;
     const Request* request = nullptr;  // null for the transport's own requests
   };
 
