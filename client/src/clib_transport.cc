@@ -259,6 +259,8 @@ void CLibTransport::Close() {
 
 ZooError CLibTransport::Send(uint64_t id, const Request& r) {
   if (zh_ == nullptr) return ZooError::kInvalidState;
+  // The library has no addWatch (engine.cc falls back to emulated persistent watches).
+  if (r.kind == OpKind::kAddWatch) return ZooError::kUnimplemented;
   LibraryCall call(this);
   const char* path = r.path.c_str();
   const void* data = DataOf(id);
@@ -301,6 +303,7 @@ ZooError CLibTransport::Send(uint64_t id, const Request& r) {
       break;
     }
     case OpKind::kSync: rc = zoo_async(zh_, path, &OnString, data); break;
+    case OpKind::kAddWatch: break;  // refused above
     case OpKind::kAddAuth:
       rc = zoo_add_auth(zh_, r.scheme.c_str(), r.data.data(), static_cast<int>(r.data.size()),
                         &OnVoid, data);

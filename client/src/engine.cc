@@ -642,6 +642,16 @@ void Engine::OnWatchEvent(WatchEventType type, std::string_view path, WatchKind 
   for (auto& slot : slots) DeliverToSlot(slot, event);
 }
 
+void Engine::OnPersistentWatchEvent(WatchEventType type, std::string_view path,
+                                    std::string_view watched_path, WatchKind kind) {
+  auto it = native_watches_.find(WatchKey{std::string(watched_path), static_cast<int>(kind)});
+  if (it == native_watches_.end()) return;
+  const WatchEvent event{type, std::string(path), absl::OkStatus()};
+  // A copy: a slot's callback may attach or detach slots of this watch.
+  std::vector<std::shared_ptr<CallbackSlot>> slots = it->second.slots;
+  for (auto& slot : slots) DeliverToSlot(slot, event);
+}
+
 void Engine::DeliverToSlot(const std::shared_ptr<CallbackSlot>& slot, const WatchEvent& event) {
   metrics_.CountWatchEvent();
   if (slot->on_loop()) {

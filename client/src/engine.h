@@ -88,6 +88,11 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   // Returns ResourceExhausted if arming a new native watch on `path` would pass the budget.
   absl::Status CheckWatchBudget(std::string_view op, std::string_view path, WatchKind kind);
 
+  // Loop thread only: whether the transport has server-side persistent watches (addWatch), and
+  // the highest zxid the server told the session of (Transport::last_zxid).
+  bool HasPersistentWatches() const { return transport_->HasPersistentWatches(); }
+  int64_t LastZxid() const { return transport_->last_zxid(); }
+
   // Loop thread only: internal listeners of session events, called synchronously on the loop.
   using LoopSessionListener = std::function<void(const SessionEvent&)>;
   uint64_t AddLoopSessionListener(LoopSessionListener listener);
@@ -107,6 +112,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   void OnTransportState(TransportState state) override;
   void OnReply(uint64_t id, Reply reply) override;
   void OnWatchEvent(WatchEventType type, std::string_view path, WatchKind kind) override;
+  void OnPersistentWatchEvent(WatchEventType type, std::string_view path,
+                              std::string_view watched_path, WatchKind kind) override;
   void Log(LogLevel level, std::string_view message) override;
   void OnServerContact() override;
 

@@ -18,6 +18,7 @@ std::string_view OperationName(Operation operation) {
     case Operation::kMulti: return "multi";
     case Operation::kSync: return "sync";
     case Operation::kAddAuth: return "add_auth";
+    case Operation::kAddWatch: return "add_watch";
   }
   return "op";
 }

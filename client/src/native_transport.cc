@@ -23,6 +23,7 @@
 #include "zk/proto/node_ops.h"
 #include "zk/proto/records.h"
 #include "zk/proto/session_ops.h"
+#include "zk/path.h"
 
 namespace zk::internal {
 namespace {
@@ -40,6 +41,10 @@ constexpr absl::Duration kCloseWait = absl::Milliseconds(1500);
 // ZooKeeper's WatcherType of removeWatches.
 constexpr int32_t kWatcherChildren = 1;
 constexpr int32_t kWatcherData = 2;
+constexpr int32_t kWatcherAny = 3;
+// addWatch modes.
+constexpr int32_t kAddWatchPersistent = 0;
+constexpr int32_t kAddWatchPersistentRecursive = 1;
 
 std::vector<proto::Acl> ToProtoAcls(const AclList& acl) {
   std::vector<proto::Acl> out;
@@ -68,6 +73,7 @@ int32_t OpcodeOf(const Request& r) {
     case OpKind::kSync: return pop::kSync;
     case OpKind::kAddAuth: return pop::kAuth;
     case OpKind::kMulti: return pop::kMulti;
+    case OpKind::kAddWatch: return pop::kAddWatch;
   }
   return pop::kError;
 }
@@ -107,6 +113,8 @@ absl::Status NativeTransport::Open() {
   data_watches_.clear();
   exist_watches_.clear();
   child_watches_.clear();
+  persistent_watches_.clear();
+  recursive_watches_.clear();
   failed_attempts_ = 0;
   phase_ = Phase::kBackoff;
   backoff_until_ = absl::InfinitePast();
@@ -203,6 +211,12 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
       proto::SetAclRequest{path, ToProtoAcls(r.acl), r.version}.Encode(writer);
       break;
     case OpKind::kAddAuth: break;  // above
+    case OpKind::kAddWatch:
+      proto::AddWatchRequest{path, r.watch == WatchKind::kPersistentRecursive
+                                       ? kAddWatchPersistentRecursive
+                                       : kAddWatchPersistent}
+          .Encode(writer);
+      break;
     case OpKind::kMulti:
       for (const Op& op : r.ops) {
         std::visit(
@@ -239,16 +253,42 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
 }
 
 void NativeTransport::RemoveWatches(const std::string& path, WatchKind kind) {
-  const bool had = kind == WatchKind::kChild
-                       ? child_watches_.erase(path) > 0
-                       : (data_watches_.erase(path) + exist_watches_.erase(path)) > 0;
+  int32_t type = kWatcherData;
+  bool had = false;
+  switch (kind) {
+    case WatchKind::kNone: return;
+    case WatchKind::kChild:
+    case WatchKind::kData:
+      if (kind == WatchKind::kChild) {
+        type = kWatcherChildren;
+        had = child_watches_.erase(path) > 0;
+      } else {
+        had = (data_watches_.erase(path) + exist_watches_.erase(path)) > 0;
+      }
+      // A persistent watch on the same path shares the server's entry: keep it.
+      if (persistent_watches_.contains(path) || recursive_watches_.contains(path)) return;
+      break;
+    case WatchKind::kPersistent:
+    case WatchKind::kPersistentRecursive: {
+      auto& table = kind == WatchKind::kPersistent ? persistent_watches_ : recursive_watches_;
+      had = table.erase(path) > 0;
+      // The server keeps one entry per (path, table) for the session: removing a persistent
+      // watch removes any one-shot watch on the same path too. Leave it then; its events find
+      // no watcher here, and the next reconnect does not restore it.
+      const auto& other = kind == WatchKind::kPersistent ? recursive_watches_ : persistent_watches_;
+      if (data_watches_.contains(path) || exist_watches_.contains(path) ||
+          child_watches_.contains(path) || other.contains(path)) {
+        return;
+      }
+      type = kWatcherAny;
+      break;
+    }
+  }
   if (!had || phase_ != Phase::kConnected) return;
   const int32_t xid = NextXid();
   proto::JuteWriter writer;
   proto::RequestHeader{xid, pop::kRemoveWatches}.Encode(writer);
-  proto::RemoveWatchesRequest{ServerPath(path),
-                              kind == WatchKind::kChild ? kWatcherChildren : kWatcherData}
-      .Encode(writer);
+  proto::RemoveWatchesRequest{ServerPath(path), type}.Encode(writer);
   Queue(writer.TakeFrame());
   pending_.push_back(Pending{xid, 0, nullptr});
 }
@@ -469,19 +509,28 @@ void NativeTransport::SendSessionSetup() {
     Queue(writer.TakeFrame());
     auth_waiting_.push_back(0);
   }
-  proto::SetWatchesRequest request{last_zxid_, {}, {}, {}};
+  proto::SetWatches2Request request{last_zxid_, {}, {}, {}, {}, {}};
   size_t bytes = 0;
   auto flush = [&] {
     if (bytes == 0) return;
     proto::JuteWriter writer;
-    proto::RequestHeader{proto::xid::kSetWatches, pop::kSetWatches}.Encode(writer);
-    request.Encode(writer);
+    if (request.persistent_watches.empty() && request.recursive_watches.empty()) {
+      // setWatches, which servers before 3.6 know too.
+      proto::RequestHeader{proto::xid::kSetWatches, pop::kSetWatches}.Encode(writer);
+      proto::SetWatchesRequest{request.relative_zxid, std::move(request.data_watches),
+                               std::move(request.exist_watches),
+                               std::move(request.child_watches)}
+          .Encode(writer);
+    } else {
+      proto::RequestHeader{proto::xid::kSetWatches, pop::kSetWatches2}.Encode(writer);
+      request.Encode(writer);
+    }
     Queue(writer.TakeFrame());
-    request = proto::SetWatchesRequest{last_zxid_, {}, {}, {}};
+    request = proto::SetWatches2Request{last_zxid_, {}, {}, {}, {}, {}};
     bytes = 0;
   };
   auto add = [&](const absl::flat_hash_set<std::string>& table,
-                 std::vector<std::string> proto::SetWatchesRequest::*list) {
+                 std::vector<std::string> proto::SetWatches2Request::*list) {
     for (const std::string& path : table) {
       std::string server_path = ServerPath(path);
       if (bytes > 0 && bytes + server_path.size() + 4 > kSetWatchesFrameBytes) flush();
@@ -489,9 +538,13 @@ void NativeTransport::SendSessionSetup() {
       (request.*list).push_back(std::move(server_path));
     }
   };
-  add(data_watches_, &proto::SetWatchesRequest::data_watches);
-  add(exist_watches_, &proto::SetWatchesRequest::exist_watches);
-  add(child_watches_, &proto::SetWatchesRequest::child_watches);
+  // The server restores the lists in this order; a persistent watch after a one-shot one on the
+  // same path keeps the entry they share persistent (ZOOKEEPER-4466).
+  add(data_watches_, &proto::SetWatches2Request::data_watches);
+  add(exist_watches_, &proto::SetWatches2Request::exist_watches);
+  add(child_watches_, &proto::SetWatches2Request::child_watches);
+  add(persistent_watches_, &proto::SetWatches2Request::persistent_watches);
+  add(recursive_watches_, &proto::SetWatches2Request::recursive_watches);
   flush();
 }
 
@@ -504,30 +557,68 @@ void NativeTransport::HandleNotification(std::string_view body) {
     return;
   }
   const std::string path = ClientPath(event.path);
+  WatchEventType type;
   switch (event.type) {
     case proto::event::kNodeCreated:
-    case proto::event::kNodeDataChanged: {
+    case proto::event::kNodeDataChanged:
+      type = event.type == proto::event::kNodeCreated ? WatchEventType::kCreated
+                                                      : WatchEventType::kDataChanged;
       data_watches_.erase(path);
       exist_watches_.erase(path);
-      events_->OnWatchEvent(event.type == proto::event::kNodeCreated
-                                ? WatchEventType::kCreated
-                                : WatchEventType::kDataChanged,
-                            path, WatchKind::kData);
+      events_->OnWatchEvent(type, path, WatchKind::kData);
       break;
-    }
     case proto::event::kNodeDeleted:
+      type = WatchEventType::kDeleted;
       data_watches_.erase(path);
       exist_watches_.erase(path);
       child_watches_.erase(path);
-      events_->OnWatchEvent(WatchEventType::kDeleted, path, WatchKind::kData);
-      events_->OnWatchEvent(WatchEventType::kDeleted, path, WatchKind::kChild);
+      events_->OnWatchEvent(type, path, WatchKind::kData);
+      events_->OnWatchEvent(type, path, WatchKind::kChild);
       break;
     case proto::event::kNodeChildrenChanged:
+      type = WatchEventType::kChildrenChanged;
       child_watches_.erase(path);
-      events_->OnWatchEvent(WatchEventType::kChildrenChanged, path, WatchKind::kChild);
+      events_->OnWatchEvent(type, path, WatchKind::kChild);
       break;
     default:
-      break;  // persistent-watch and session types: not requested by this transport
+      return;  // session types: not requested by this transport
+  }
+  // One notification per change reaches a session, whichever of its watches matched.
+  NotifyPersistentWatches(type, path);
+}
+
+void NativeTransport::NotifyPersistentWatches(WatchEventType type, const std::string& path) {
+  if (persistent_watches_.contains(path)) {
+    events_->OnPersistentWatchEvent(type, path, path, WatchKind::kPersistent);
+  }
+  // A recursive watch sees every node event below it, but no children-changed ones.
+  if (recursive_watches_.empty() || type == WatchEventType::kChildrenChanged) return;
+  for (std::string_view watched = path;; watched = ParentPath(watched)) {
+    // (Debian's Abseil has its own string_view.)
+    if (recursive_watches_.contains(absl::string_view(watched.data(), watched.size()))) {
+      events_->OnPersistentWatchEvent(type, path, watched, WatchKind::kPersistentRecursive);
+    }
+    if (watched == "/") break;
+  }
+}
+
+void NativeTransport::SendAddWatch(const std::string& path, WatchKind kind, uint64_t id,
+                                   const Request* r) {
+  const int32_t xid = NextXid();
+  proto::JuteWriter writer;
+  proto::RequestHeader{xid, pop::kAddWatch}.Encode(writer);
+  proto::AddWatchRequest{ServerPath(path), kind == WatchKind::kPersistentRecursive
+                                               ? kAddWatchPersistentRecursive
+                                               : kAddWatchPersistent}
+      .Encode(writer);
+  Queue(writer.TakeFrame());
+  pending_.push_back(Pending{xid, id, r});
+}
+
+void NativeTransport::ReassertPersistentWatch(const std::string& path) {
+  if (persistent_watches_.contains(path)) SendAddWatch(path, WatchKind::kPersistent, 0, nullptr);
+  if (recursive_watches_.contains(path)) {
+    SendAddWatch(path, WatchKind::kPersistentRecursive, 0, nullptr);
   }
 }
 
@@ -567,6 +658,12 @@ void NativeTransport::HandleReply(int32_t xid, int32_t err, std::string_view bod
                err == proto::err::kNoNode) {
       exist_watches_.insert(r.path);
       data_watches_.erase(r.path);
+    } else if (IsPersistent(r.watch) && err == 0) {
+      (r.watch == WatchKind::kPersistent ? persistent_watches_ : recursive_watches_)
+          .insert(r.path);
+    }
+    if (!IsPersistent(r.watch) && (err == 0 || err == proto::err::kNoNode)) {
+      ReassertPersistentWatch(r.path);
     }
   }
   events_->OnReply(p.id, std::move(reply));

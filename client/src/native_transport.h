@@ -47,6 +47,8 @@ class NativeTransport final : public Transport {
   void Process(bool readable, bool writable) override;
   SessionInfo session() const override { return session_; }
   bool RestoresWatchesInAnyNumber() const override { return true; }
+  bool HasPersistentWatches() const override { return true; }
+  int64_t last_zxid() const override { return last_zxid_; }
 
  private:
   enum class Phase {
@@ -74,6 +76,12 @@ class NativeTransport final : public Transport {
   void HandleFrame(std::string_view frame);
   void HandleConnectResponse(std::string_view frame);
   void HandleNotification(std::string_view body);
+  // Hands a notification to the persistent watches it concerns.
+  void NotifyPersistentWatches(WatchEventType type, const std::string& path);
+  // After a one-shot watch was armed on `path`: re-asserts a persistent watch on the same path,
+  // which ZooKeeper 3.8.0 turns into a one-shot one (ZOOKEEPER-4466).
+  void ReassertPersistentWatch(const std::string& path);
+  void SendAddWatch(const std::string& path, WatchKind kind, uint64_t id, const Request* r);
   void HandleReply(int32_t xid, int32_t err, std::string_view body);
   void SendSessionSetup();
   void Queue(std::string frame);
@@ -113,6 +121,9 @@ class NativeTransport final : public Transport {
   absl::flat_hash_set<std::string> data_watches_;
   absl::flat_hash_set<std::string> exist_watches_;
   absl::flat_hash_set<std::string> child_watches_;
+  // Its persistent and persistent-recursive watches (addWatch), restored with setWatches2.
+  absl::flat_hash_set<std::string> persistent_watches_;
+  absl::flat_hash_set<std::string> recursive_watches_;
 };
 
 }  // namespace zk::internal

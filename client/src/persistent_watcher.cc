@@ -34,20 +34,129 @@ void PersistentWatcher::Begin(std::shared_ptr<CallbackSlot> user_slot, Callback<
   std::weak_ptr<PersistentWatcher> weak = weak_from_this();
   listener_id_ = engine_->AddLoopSessionListener([weak](const SessionEvent& event) {
     auto self = weak.lock();
-    if (!self || self->stopped_) return;
-    if (event.state == SessionState::kClosed) {
-      return self->Fail(absl::CancelledError("add_persistent_watch: client closed"));
-    }
-    if (event.state == SessionState::kReconnected || event.state == SessionState::kConnected ||
-        event.state == SessionState::kReadOnly) {
+    if (self && !self->stopped_) self->OnSessionEvent(event);
+  });
+  server_mode_ = engine_->HasPersistentWatches();
+  if (server_mode_) return Arm();
+  Refresh(root_, /*silent=*/true);
+}
+
+void PersistentWatcher::OnSessionEvent(const SessionEvent& event) {
+  switch (event.state) {
+    case SessionState::kClosed:
+      return Fail(absl::CancelledError("add_persistent_watch: client closed"));
+    case SessionState::kSuspended:
+    case SessionState::kLost:
+      // Server mode: what changes from now on may reach us only through the resync.
+      if (server_mode_ && !in_gap_) {
+        in_gap_ = true;
+        gap_zxid_ = engine_->LastZxid();
+        for (auto& [path, node] : nodes_) node.current = false;
+      }
+      return;
+    case SessionState::kConnected:
+    case SessionState::kReconnected:
+    case SessionState::kReadOnly:
+      in_gap_ = false;
+      // A new session lost the server's watch (its kNotWatching said so): add it again first.
+      if (server_mode_ && !armed_) return Arm();
       // Resync everything we know: the one-shot watches may have been lost (new session) or
       // events missed while disconnected.
-      std::vector<std::string> paths;
-      for (const auto& [path, node] : self->nodes_) paths.push_back(path);
-      for (const std::string& path : paths) self->Refresh(path, false);
+      return ResyncAll();
+  }
+}
+
+void PersistentWatcher::ResyncAll() {
+  std::vector<std::string> paths;
+  for (const auto& [path, node] : nodes_) paths.push_back(path);
+  for (const std::string& path : paths) Refresh(path, false);
+}
+
+void PersistentWatcher::Arm() {
+  if (stopped_ || arming_) return;
+  arming_ = true;
+  const WatchKind kind = recursive_ ? WatchKind::kPersistentRecursive : WatchKind::kPersistent;
+  std::weak_ptr<PersistentWatcher> weak = weak_from_this();
+  auto request = std::make_unique<Request>();
+  request->kind = OpKind::kAddWatch;
+  request->path = root_;
+  request->watch = kind;
+  request->watch_slot = engine_->NewWatchSlot(
+      root_, kind,
+      [weak](const WatchEvent& event) {
+        auto self = weak.lock();
+        if (!self || self->stopped_) return;
+        // kNotWatching: the session ended and the server's watch with it.
+        if (event.type == WatchEventType::kNotWatching) {
+          self->armed_ = false;
+          self->server_watch_ = Watch();
+          return;
+        }
+        self->OnServerEvent(event.type, event.path);
+      },
+      /*on_loop=*/true);
+  request->complete_on_loop = true;
+  request->done = [self = shared_from_this(), slot = request->watch_slot](Reply reply) {
+    self->OnArmed(slot, std::move(reply));
+  };
+  engine_->Submit(std::move(request));
+}
+
+void PersistentWatcher::OnArmed(std::shared_ptr<CallbackSlot> slot, Reply reply) {
+  arming_ = false;
+  if (stopped_) return;
+  const bool first = start_done_ != nullptr;
+  if (reply.rc == ZooError::kUnimplemented) {
+    // A server without addWatch (before 3.6): emulate on one-shot watches from now on.
+    server_mode_ = false;
+    if (first) return Refresh(root_, /*silent=*/true);
+    return ResyncAll();
+  }
+  if (reply.rc != ZooError::kOk) {
+    absl::Status status =
+        MakeZooStatus(reply.rc, "add_persistent_watch", root_, false, reply.detail);
+    if (first) return Fail(std::move(status));
+    // A connection or session loss: the reconnect adds it again. A missed deadline: now.
+    if (absl::IsDeadlineExceeded(status)) return Arm();
+    if (IsConnectionLoss(status) || IsSessionExpired(status) || absl::IsCancelled(status)) return;
+    return Fail(std::move(status));
+  }
+  armed_ = true;
+  server_watch_ = Watch(std::move(slot));
+  if (first) return Refresh(root_, /*silent=*/true);
+  ResyncAll();
+}
+
+bool PersistentWatcher::InScope(const std::string& path) const {
+  if (path == root_) return true;
+  if (!recursive_) return false;
+  return root_ == "/" ? path.size() > 1
+                      : path.size() > root_.size() && path.starts_with(root_) &&
+                            path[root_.size()] == '/';
+}
+
+void PersistentWatcher::OnServerEvent(WatchEventType type, const std::string& path) {
+  Emit(type, path);
+  // Keep the model as the server's events describe it, for the next resync.
+  if (!InScope(path)) return;
+  if (type == WatchEventType::kDeleted && path != root_) {
+    nodes_.erase(path);
+    if (auto parent = nodes_.find(std::string(ParentPath(path))); parent != nodes_.end()) {
+      parent->second.children.erase(std::string(BaseName(path)));
     }
-  });
-  Refresh(root_, /*silent=*/true);
+    return;
+  }
+  Node& node = nodes_[path];
+  node.current = true;
+  if (type == WatchEventType::kCreated || type == WatchEventType::kDeleted) {
+    node.known = true;
+    node.exists = type == WatchEventType::kCreated;
+  }
+  if (type == WatchEventType::kCreated && recursive_ && path != root_) {
+    if (auto parent = nodes_.find(std::string(ParentPath(path))); parent != nodes_.end()) {
+      parent->second.children.insert(std::string(BaseName(path)));
+    }
+  }
 }
 
 WatchCallback PersistentWatcher::Trigger(const std::string& path) {
@@ -67,16 +176,21 @@ void PersistentWatcher::Refresh(const std::string& path, bool silent) {
     node.dirty = true;
     return;
   }
-  if (absl::Status s = engine_->CheckWatchBudget("add_persistent_watch", path, WatchKind::kData);
-      !s.ok()) {
-    return Fail(std::move(s));
+  if (!server_mode_) {
+    if (absl::Status s =
+            engine_->CheckWatchBudget("add_persistent_watch", path, WatchKind::kData);
+        !s.ok()) {
+      return Fail(std::move(s));
+    }
   }
   node.refreshing = true;
   auto request = std::make_unique<Request>();
   request->kind = OpKind::kExists;
   request->path = path;
-  request->watch = WatchKind::kData;
-  request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kData, Trigger(path), true);
+  if (!server_mode_) {
+    request->watch = WatchKind::kData;
+    request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kData, Trigger(path), true);
+  }
   request->complete_on_loop = true;
   auto slot = request->watch_slot;
   request->done = [self = shared_from_this(), path, silent, slot](Reply reply) {
@@ -103,8 +217,10 @@ void PersistentWatcher::OnExists(const std::string& path, bool silent,
   auto request = std::make_unique<Request>();
   request->kind = OpKind::kGetChildren;
   request->path = path;
-  request->watch = WatchKind::kChild;
-  request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kChild, Trigger(path), true);
+  if (!server_mode_) {
+    request->watch = WatchKind::kChild;
+    request->watch_slot = engine_->NewWatchSlot(path, WatchKind::kChild, Trigger(path), true);
+  }
   request->complete_on_loop = true;
   auto slot = request->watch_slot;
   request->done = [self = shared_from_this(), path, silent, stat = r->result, slot](Reply reply) {
@@ -168,19 +284,28 @@ void PersistentWatcher::Apply(const std::string& path, bool silent, std::optiona
       return;
     }
   } else {
+    // What changed since the model was last current. In server mode the server's events keep
+    // the model current while connected: only what changed after the loss can be news (and
+    // not for a node an event or read has reported since).
+    const bool stale = !server_mode_ || (!node.current && gap_zxid_.has_value());
+    auto changed = [&](int64_t known, int64_t now) {
+      return server_mode_ ? now > *gap_zxid_ : now != known;
+    };
     if (!existed) {
       if (!silent && (was_known || path != root_)) Emit(WatchEventType::kCreated, path);
-    } else if (node.czxid != stat->czxid) {
+    } else if (stale && changed(node.czxid, stat->czxid)) {
       if (!silent) {
         Emit(WatchEventType::kDeleted, path);
         Emit(WatchEventType::kCreated, path);
       }
-    } else if (node.mzxid != stat->mzxid && !silent) {
+    } else if (stale && changed(node.mzxid, stat->mzxid) && !silent) {
       Emit(WatchEventType::kDataChanged, path);
     }
-    if (!recursive_ && existed && was_known && node.pzxid != stat->pzxid && !silent) {
+    if (!recursive_ && existed && was_known && stale && changed(node.pzxid, stat->pzxid) &&
+        !silent) {
       Emit(WatchEventType::kChildrenChanged, path);
     }
+    node.current = true;
     node.exists = true;
     node.czxid = stat->czxid;
     node.mzxid = stat->mzxid;
@@ -243,6 +368,7 @@ void PersistentWatcher::Stop() {
   stopped_ = true;
   engine_->RemoveLoopSessionListener(listener_id_);
   nodes_.clear();
+  server_watch_ = Watch();  // the server's watch goes with its last local watcher
   // The slot's cancel hook owns this watcher: without a handle (a start that failed) the two
   // would keep each other, and the engine, alive.
   user_slot_.reset();

@@ -1,14 +1,22 @@
-// PersistentWatcher: Client::AddPersistentWatch, emulated on one-shot watches (libzookeeper 3.8
-// has no addWatch). Every trigger — a one-shot watch firing, a reconnect, a new session — leads
-// to a resync: the node is read again (re-arming its watches) and the difference from what was
-// last reported is reported as events. Changes between two re-arms may coalesce, but the final
-// state is never missed.
+// PersistentWatcher: Client::AddPersistentWatch. Two modes, one model of the watched nodes:
+//   - server mode (a transport with addWatch, i.e. the native engine on ZooKeeper 3.6+): one
+//     server-side persistent (recursive) watch; every event the server sends is reported as it
+//     comes, in order, and updates the model without a read. The server restores the watch
+//     after a reconnect but does not replay what changed meanwhile, so a reconnect (or a new
+//     session, which re-adds the watch) leads to a resync: every node is read again and what
+//     changed after the last zxid the session had seen is reported.
+//   - emulated mode (the C library, or a server without addWatch): one-shot watches. Every
+//     trigger — a one-shot watch firing, a reconnect, a new session — leads to a resync of that
+//     node: it is read again (re-arming its watches) and the difference from what was last
+//     reported is reported as events. Changes between two re-arms may coalesce.
+// In both, the final state is never missed.
 
 #ifndef ZK_CLIENT_SRC_PERSISTENT_WATCHER_H_
 #define ZK_CLIENT_SRC_PERSISTENT_WATCHER_H_
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -37,11 +45,21 @@ class PersistentWatcher : public std::enable_shared_from_this<PersistentWatcher>
     bool known = false;              // read at least once
     bool refreshing = false;
     bool dirty = false;  // triggered again while a refresh was in flight
+    // Server mode: the model is current for this node since the last connection loss (an
+    // event or a read reported it), so a resync must not report the gap's changes again.
+    bool current = false;
     Watch data_watch;
     Watch child_watch;
   };
 
   void Begin(std::shared_ptr<CallbackSlot> user_slot, Callback<Watch> done);
+  void OnSessionEvent(const SessionEvent& event);
+  // Server mode: adds the server's watch (addWatch); once it is in place, reads the root (the
+  // first time) or resyncs every node.
+  void Arm();
+  void OnArmed(std::shared_ptr<CallbackSlot> slot, Reply reply);
+  void OnServerEvent(WatchEventType type, const std::string& path);
+  void ResyncAll();
   void Refresh(const std::string& path, bool silent);
   void OnExists(const std::string& path, bool silent, absl::StatusOr<Watched<std::optional<Stat>>> r);
   void OnChildren(const std::string& path, bool silent, std::optional<Stat> stat,
@@ -62,6 +80,14 @@ class PersistentWatcher : public std::enable_shared_from_this<PersistentWatcher>
   std::shared_ptr<CallbackSlot> user_slot_;
   Callback<Watch> start_done_;  // until the root's first read completes
   std::map<std::string, Node> nodes_;
+  bool server_mode_ = false;
+  bool armed_ = false;   // server mode: the server holds our watch
+  bool arming_ = false;  // server mode: an addWatch is in flight
+  Watch server_watch_;
+  // Server mode: the last zxid the session had seen when the connection was lost; changes after
+  // it may have been missed. nullopt before the first loss.
+  std::optional<int64_t> gap_zxid_;
+  bool in_gap_ = false;  // between a loss and the next connection
   uint64_t listener_id_ = 0;
   bool stopped_ = false;
 };

@@ -95,7 +95,8 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
     }
     case OpKind::kDelete:
     case OpKind::kSetAcl:
-    case OpKind::kAddAuth: break;
+    case OpKind::kAddAuth:
+    case OpKind::kAddWatch: break;
   }
   if (!reader.ok()) {
     return absl::DataLossError(StrCat("the server's answer to ", OperationName(r.kind), " ",

@@ -23,8 +23,12 @@ namespace zk::internal {
 using OpKind = Operation;
 bool IsWrite(OpKind kind);
 
-// The kind of native (server-side) watch a read arms: data (getData, exists) or child.
-enum class WatchKind { kNone, kData, kChild };
+// The kind of native (server-side) watch a request arms: data (getData, exists) or child, both
+// one-shot; or persistent / persistent recursive (addWatch), which stay until removed.
+enum class WatchKind { kNone, kData, kChild, kPersistent, kPersistentRecursive };
+inline bool IsPersistent(WatchKind kind) {
+  return kind == WatchKind::kPersistent || kind == WatchKind::kPersistentRecursive;
+}
 
 struct OpReply {
   ZooError rc = ZooError::kOk;

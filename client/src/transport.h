@@ -53,6 +53,10 @@ class TransportEvents {
   virtual void OnReply(uint64_t id, Reply reply) = 0;
   // A notification for the native watch (path, kind); `path` is without the chroot.
   virtual void OnWatchEvent(WatchEventType type, std::string_view path, WatchKind kind) = 0;
+  // A notification for the persistent watch of `kind` on `watched_path` (an ancestor of `path`,
+  // or `path` itself); the watch stays. Paths are without the chroot.
+  virtual void OnPersistentWatchEvent(WatchEventType type, std::string_view path,
+                                      std::string_view watched_path, WatchKind kind) = 0;
   virtual void Log(LogLevel level, std::string_view message) = 0;
   // Bytes arrived from the server on a live connection.
   virtual void OnServerContact() = 0;
@@ -101,6 +105,11 @@ class Transport {
   // False if new native watches are refused past ClientOptions::watch_budget_bytes (the C
   // library restores all watches in one frame that must stay under 1 MB).
   virtual bool RestoresWatchesInAnyNumber() const = 0;
+  // True if the transport can send addWatch (OpKind::kAddWatch): server-side persistent watches.
+  virtual bool HasPersistentWatches() const { return false; }
+  // The highest zxid the server has told this session of (replies and pings), 0 if unknown.
+  // Every change up to it has been notified to the session's watches.
+  virtual int64_t last_zxid() const { return 0; }
 };
 
 }  // namespace zk::internal

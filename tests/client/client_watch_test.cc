@@ -6,11 +6,13 @@
 // server events in order).
 
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
 #include <thread>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zk/internal/sync.h"
@@ -426,6 +428,71 @@ TEST_P(ClientWatchTest, RecursivePersistentWatchReportsDescendants) {
 }
 
 // 50 rapid sets: events may coalesce, but the last event's re-read sees the last value.
+// The engines keep persistent watches differently: the native engine adds one server-side
+// watch (addWatch) for a whole subtree and reports every event the server sends, in order; the
+// C library's engine arms one-shot watches on every node (two per node) and re-reads after
+// each event, so rapid changes may coalesce. Both end on the final state.
+TEST_P(ClientWatchTest, PersistentWatchServerSideOnTheNativeEngineEmulatedOnTheCLibrary) {
+  if (const char* engine = std::getenv("ZKCPP_ENGINE"); engine != nullptr &&
+                                                        std::string_view(engine) == "clib") {
+    GTEST_SKIP() << "pins each engine itself; its run with ZKCPP_ENGINE=native covers it";
+  }
+  for (EngineKind engine : {EngineKind::kNative, EngineKind::kCLibrary}) {
+    const bool native = engine == EngineKind::kNative;
+    SCOPED_TRACE(native ? "native" : "C library");
+    ClientOptions options = Options();
+    options.engine = engine;
+    std::unique_ptr<Client> c = NewClient(options);
+    ASSERT_NE(c, nullptr);
+    CloseOnExit close_on_exit(c);
+    const std::string root = P(native ? "tree-native" : "tree-clib");
+    constexpr int kNodes = 10;
+    ASSERT_THAT(client().Create(root, ""), IsOk());
+    for (int i = 0; i < kNodes; ++i) {
+      ASSERT_THAT(client().Create(root + "/n" + std::to_string(i), ""), IsOk());
+    }
+    EventLog events;
+    ZK_ASSERT_OK_AND_ASSIGN(Watch watch,
+                            c->AddPersistentWatch(root, {.recursive = true}, events.Callback()));
+    // One server watch for the subtree, or a data and a child watch per node.
+    const int64_t expected = native ? 1 : 2 * (kNodes + 1);
+    EXPECT_TRUE(WaitFor([&] { return c->Metrics().native_watches == expected; }, kWait))
+        << c->Metrics().native_watches << " server-side watches, expected " << expected;
+
+    constexpr int kSets = 40;
+    const std::string hot = root + "/n0";
+    std::atomic<int> done{0};
+    for (int i = 0; i < kSets; ++i) {
+      client().AsyncSet(hot, std::to_string(i), std::nullopt, [&](absl::StatusOr<Stat> r) {
+        EXPECT_THAT(r, IsOk());
+        ++done;
+      });
+    }
+    ASSERT_TRUE(WaitFor([&] { return done.load() == kSets; }, kWait));
+    ASSERT_THAT(client().Create(root + "/n5/deep", ""), IsOk());  // marks the end
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::vector<WatchEvent> seen = events.events();
+          return !seen.empty() && seen.back().path == root + "/n5/deep";
+        },
+        kWait)) << ::testing::PrintToString(events.events());
+    std::vector<WatchEvent> seen = events.events();
+    ASSERT_FALSE(seen.empty());
+    EXPECT_THAT(seen.back(), EventIs(WatchEventType::kCreated, root + "/n5/deep"));
+    seen.pop_back();
+    for (const WatchEvent& e : seen) EXPECT_THAT(e, EventIs(WatchEventType::kDataChanged, hot));
+    if (native) {
+      EXPECT_EQ(seen.size(), static_cast<size_t>(kSets)) << "an event was lost or coalesced";
+    } else {
+      EXPECT_GE(seen.size(), 1u);
+      EXPECT_LE(seen.size(), static_cast<size_t>(kSets));
+    }
+    watch.Cancel();
+    EXPECT_TRUE(WaitFor([&] { return c->Metrics().native_watches == 0; }, kWait))
+        << "the server-side watches outlived the handle";
+  }
+}
+
 TEST_P(ClientWatchTest, PersistentWatchNeverMissesTheFinalState) {
   zk::internal::Mutex mu;
   std::string last_read;

@@ -227,18 +227,24 @@ class Client {
   // Watches `path` (and with `recursive` its subtree) until the handle is destroyed. Blocks
   // until the first read of `path` is done (so not on an inline callback thread).
   //
-  // Emulation (on both engines for now): the C library has no addWatch, so this is built on
-  // one-shot watches that are re-armed after each event and after every reconnect, followed by
-  // a read (a resync) that compares what it finds with what was last seen and reports the
-  // difference as events. Several changes between two re-arms may be coalesced into one event,
-  // but the final state is never missed: after the last change, the callback has seen an event
-  // for every node whose state differs from what it saw before.
+  // The native engine (EngineKind::kNative) on ZooKeeper 3.6+ uses the server's own
+  // persistent watch (addWatch): one server-side watch for the whole subtree, and every event
+  // the server sends is reported as it comes, in order, without a read. The server restores the
+  // watch after a reconnect but does not replay the changes made meanwhile, so after a
+  // reconnect or a new session the subtree is read again and what changed while the client was
+  // away is reported as events (a change the client was away for may come as one event).
+  // The C library has no addWatch: on that engine (and on older servers) this is emulated on
+  // one-shot watches, re-armed after each event and after every reconnect, followed by a read
+  // (a resync) that compares what it finds with what was last seen and reports the difference
+  // as events; several changes between two re-arms may be coalesced into one event.
+  // On both, the final state is never missed: after the last change, the callback has seen an
+  // event for every node whose state differs from what it saw before.
   // Events: non-recursive — kCreated/kDeleted/kDataChanged for `path`, kChildrenChanged when its
   // children change; recursive — kCreated/kDeleted/kDataChanged for `path` and every descendant
   // (never kChildrenChanged), as ZooKeeper's persistent-recursive watch does.
   // It ends early, with one terminal kNotWatching event carrying the reason, when a re-arm would
-  // pass the watch budget (ResourceExhausted), when a read is refused (e.g. PermissionDenied),
-  // and when the client closes.
+  // pass the watch budget (ResourceExhausted; C library engine only), when a read is refused
+  // (e.g. PermissionDenied), and when the client closes.
   // Errors: InvalidArgument, ResourceExhausted (watch budget), PermissionDenied, and those of
   // every operation (from the first read).
   absl::StatusOr<Watch> AddPersistentWatch(std::string_view path, PersistentWatchOptions options,

@@ -36,11 +36,12 @@ namespace zk {
 // are the same operation; create_parents / protected creates count each request they send).
 enum class Operation : uint8_t {
   kCreate, kDelete, kExists, kGet, kSet, kGetChildren, kGetAcl, kSetAcl, kMulti, kSync, kAddAuth,
+  kAddWatch,
 };
-inline constexpr size_t kOperationCount = 11;
+inline constexpr size_t kOperationCount = 12;
 
 // "create", "delete", "exists", "get", "set", "get_children", "get_acl", "set_acl", "multi",
-// "sync", "add_auth": the names errors use too.
+// "sync", "add_auth", "add_watch": the names errors use too.
 std::string_view OperationName(Operation operation);
 
 // Latencies in power-of-two buckets: bucket 0 counts latencies under 1 µs, bucket i (i ≥ 1) those
