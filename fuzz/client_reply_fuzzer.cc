@@ -12,10 +12,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   using zk::internal::OpKind;
-  constexpr OpKind kKinds[] = {OpKind::kCreate, OpKind::kDelete, OpKind::kExists,
-                               OpKind::kGet,    OpKind::kSet,    OpKind::kGetChildren,
-                               OpKind::kGetAcl, OpKind::kSetAcl, OpKind::kSync,
-                               OpKind::kAddAuth, OpKind::kMulti};
+  constexpr OpKind kKinds[] = {OpKind::kCreate,        OpKind::kDelete, OpKind::kExists,
+                               OpKind::kGet,           OpKind::kSet,    OpKind::kGetChildren,
+                               OpKind::kGetAcl,        OpKind::kSetAcl, OpKind::kSync,
+                               OpKind::kAddAuth,       OpKind::kMulti,  OpKind::kWhoAmI,
+                               OpKind::kGetEphemerals, OpKind::kGetAllChildrenNumber};
   zk::internal::Request request;
   request.kind = kKinds[data[0] % (sizeof(kKinds) / sizeof(kKinds[0]))];
   request.path = "/fuzz";

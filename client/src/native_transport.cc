@@ -68,6 +68,9 @@ int32_t OpcodeOf(const Request& r) {
     case OpKind::kSync: return pop::kSync;
     case OpKind::kAddAuth: return pop::kAuth;
     case OpKind::kMulti: return pop::kMulti;
+    case OpKind::kWhoAmI: return pop::kWhoAmI;
+    case OpKind::kGetEphemerals: return pop::kGetEphemerals;
+    case OpKind::kGetAllChildrenNumber: return pop::kGetAllChildrenNumber;
   }
   return pop::kError;
 }
@@ -198,7 +201,13 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
     case OpKind::kGetChildren: proto::PathWatchRequest{path, watch}.Encode(writer); break;
     case OpKind::kSet: proto::SetDataRequest{path, r.data, false, r.version}.Encode(writer); break;
     case OpKind::kGetAcl:
-    case OpKind::kSync: proto::PathRequest{path}.Encode(writer); break;
+    case OpKind::kSync:
+    case OpKind::kGetAllChildrenNumber:
+    // The server matches the prefix against full paths, so the chroot goes in front of it
+    // (the Java client 3.8 sends it bare, and returns server paths); paths outside the chroot
+    // that the prefix still matches ("/app" matches "/apple") are dropped by the reply decoder.
+    case OpKind::kGetEphemerals: proto::PathRequest{path}.Encode(writer); break;
+    case OpKind::kWhoAmI: break;  // no body
     case OpKind::kSetAcl:
       proto::SetAclRequest{path, ToProtoAcls(r.acl), r.version}.Encode(writer);
       break;

@@ -8,6 +8,7 @@
 #include "zk/proto/jute_reader.h"
 #include "zk/proto/node_ops.h"
 #include "zk/proto/records.h"
+#include "zk/proto/session_ops.h"
 
 namespace zk::internal {
 namespace {
@@ -93,6 +94,28 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
       if (reader.ok() && reply.multi.size() != r.ops.size()) reader.Fail();
       break;
     }
+    case OpKind::kWhoAmI: {
+      proto::WhoAmIResponse response;
+      response.Decode(reader);
+      for (proto::ClientInfo& info : response.client_info) {
+        reply.identities.push_back(ClientIdentity{std::move(info.auth_scheme), std::move(info.user)});
+      }
+      break;
+    }
+    case OpKind::kGetEphemerals: {
+      proto::GetEphemeralsResponse response;
+      response.Decode(reader);
+      for (const std::string& path : response.paths) {
+        if (IsUnderChroot(chroot, path)) reply.children.push_back(StripChroot(chroot, path));
+      }
+      break;
+    }
+    case OpKind::kGetAllChildrenNumber: {
+      proto::GetAllChildrenNumberResponse response;
+      response.Decode(reader);
+      reply.count = response.total;
+      break;
+    }
     case OpKind::kDelete:
     case OpKind::kSetAcl:
     case OpKind::kAddAuth: break;
@@ -104,10 +127,15 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
   return absl::OkStatus();
 }
 
+bool IsUnderChroot(std::string_view chroot, std::string_view path) {
+  if (chroot.empty()) return true;
+  if (path.substr(0, chroot.size()) != chroot) return false;
+  return path.size() == chroot.size() || path[chroot.size()] == '/';
+}
+
 std::string StripChroot(std::string_view chroot, std::string_view path) {
-  if (chroot.empty() || path.substr(0, chroot.size()) != chroot) return std::string(path);
+  if (chroot.empty() || !IsUnderChroot(chroot, path)) return std::string(path);
   if (path.size() == chroot.size()) return "/";
-  if (path[chroot.size()] != '/') return std::string(path);
   return std::string(path.substr(chroot.size()));
 }
 

@@ -39,7 +39,9 @@ struct Reply {
   std::string detail;  // wording for errors the engine made itself (deadline, close)
   std::string data;    // getData: data; create / sync: the path
   std::optional<Stat> stat;
-  std::vector<std::string> children;
+  std::vector<std::string> children;       // getChildren: names; getEphemerals: client paths
+  std::vector<ClientIdentity> identities;  // whoAmI
+  int32_t count = 0;                       // getAllChildrenNumber
   AclList acl;
   std::vector<OpReply> multi;
 };

@@ -713,11 +713,22 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       body.WriteString(request.path);
       break;
     case op::kGetEphemerals: {
+      // As ZooKeeper: a prefix that is blank or "/" once trimmed (Java's trim() drops every
+      // char up to ' ' at both ends) lists them all; any other is matched untrimmed, as a
+      // string prefix of the full path ("/eph" matches "/ephx"). In the order of the
+      // session's HashSet clone, as the real server lists them.
+      std::string_view trimmed = request.path;
+      while (!trimmed.empty() && static_cast<unsigned char>(trimmed.front()) <= ' ') {
+        trimmed.remove_prefix(1);
+      }
+      while (!trimmed.empty() && static_cast<unsigned char>(trimmed.back()) <= ' ') {
+        trimmed.remove_suffix(1);
+      }
       std::vector<std::string> paths;
-      for (const std::string& path : tree_.EphemeralsOf(state.session_id)) {
-        if (request.path.empty() || request.path == "/" ||
+      for (std::string& path : tree_.EphemeralsInCloseOrder(state.session_id)) {
+        if (trimmed.empty() || trimmed == "/" ||
             path.compare(0, request.path.size(), request.path) == 0) {
-          paths.push_back(path);
+          paths.push_back(std::move(path));
         }
       }
       body.WriteStringVector(paths);

@@ -55,6 +55,16 @@ struct Id {
   friend bool operator==(const Id&, const Id&) = default;
 };
 
+// One identity a session is authenticated as, as the server reports it (Client::WhoAmI): the
+// scheme ("ip", "digest", "sasl", "x509", "super", ...) and the user it names there: the client's
+// address for "ip", the user name (not the digest id of an ACL) for "digest", "" when the scheme
+// has no user name.
+struct ClientIdentity {
+  std::string scheme;
+  std::string user;
+  friend bool operator==(const ClientIdentity&, const ClientIdentity&) = default;
+};
+
 // One ACL entry: the permissions `perms` (a mask of Perm) granted to `id`.
 struct Acl {
   int32_t perms = kPermAll;
