@@ -305,7 +305,8 @@ ZooError CLibTransport::Send(uint64_t id, const Request& r) {
     // reach the engine (Engine::kind()); this only keeps the switch whole.
     case OpKind::kWhoAmI:
     case OpKind::kGetEphemerals:
-    case OpKind::kGetAllChildrenNumber: rc = ZUNIMPLEMENTED; break;
+    case OpKind::kGetAllChildrenNumber:
+    case OpKind::kMultiRead: rc = ZUNIMPLEMENTED; break;
     case OpKind::kAddAuth:
       rc = zoo_add_auth(zh_, r.scheme.c_str(), r.data.data(), static_cast<int>(r.data.size()),
                         &OnVoid, data);

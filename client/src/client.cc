@@ -733,7 +733,44 @@ void StartGetAllChildrenNumber(const std::shared_ptr<Engine>& engine, std::strin
             });
 }
 
+void StartMultiRead(const std::shared_ptr<Engine>& engine, std::vector<ReadOp> ops,
+                    Sink<MultiReadResult> sink) {
+  absl::Status s = internal::ValidateReadOps(ops);
+  if (s.ok()) s = RequireNativeEngine(*engine, OpKind::kMultiRead, "");
+  if (!s.ok()) return FailEarly(engine, std::move(sink), std::move(s));
+  if (ops.empty()) return FinishEarly<MultiReadResult>(engine, std::move(sink), MultiReadResult{});
+  auto request = NewRequest(OpKind::kMultiRead, "");
+  request->read_ops = ops;
+  SubmitOne(*engine, std::move(request), std::move(sink),
+            [ops = std::move(ops)](Reply r) -> absl::StatusOr<MultiReadResult> {
+              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kMultiRead, "");
+              MultiReadResult result;
+              for (size_t i = 0; i < r.multi.size() && i < ops.size(); ++i) {
+                internal::OpReply& answer = r.multi[i];
+                ReadOpResult& out = result.results.emplace_back();
+                if (answer.rc != ZooError::kOk) {
+                  out.status = MakeZooStatus(answer.rc, internal::ReadOpName(ops[i]),
+                                             internal::ReadOpPath(ops[i]));
+                  continue;
+                }
+                out.data = std::move(answer.data);
+                out.stat = answer.stat;
+                out.children = std::move(answer.children);
+              }
+              return result;
+            });
+}
+
 }  // namespace
+
+void Client::AsyncMultiRead(std::vector<ReadOp> ops, Callback<MultiReadResult> done) {
+  StartMultiRead(engine_, std::move(ops), {std::move(done), false});
+}
+absl::StatusOr<MultiReadResult> Client::MultiRead(std::vector<ReadOp> ops) {
+  return Blocking<MultiReadResult>(*engine_, "multi_read", "", [&](auto sink) {
+    StartMultiRead(engine_, std::move(ops), std::move(sink));
+  });
+}
 
 void Client::AsyncWhoAmI(Callback<std::vector<ClientIdentity>> done) {
   StartWhoAmI(engine_, {std::move(done), false});

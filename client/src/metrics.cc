@@ -21,6 +21,7 @@ std::string_view OperationName(Operation operation) {
     case Operation::kWhoAmI: return "who_am_i";
     case Operation::kGetEphemerals: return "get_ephemerals";
     case Operation::kGetAllChildrenNumber: return "get_all_children_number";
+    case Operation::kMultiRead: return "multi_read";
   }
   return "op";
 }

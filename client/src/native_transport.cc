@@ -15,6 +15,7 @@
 
 #include "reply_decoder.h"
 #include "string_util.h"
+#include "validation.h"
 #include "zk/proto/connect.h"
 #include "zk/proto/constants.h"
 #include "zk/proto/headers.h"
@@ -71,6 +72,7 @@ int32_t OpcodeOf(const Request& r) {
     case OpKind::kWhoAmI: return pop::kWhoAmI;
     case OpKind::kGetEphemerals: return pop::kGetEphemerals;
     case OpKind::kGetAllChildrenNumber: return pop::kGetAllChildrenNumber;
+    case OpKind::kMultiRead: return pop::kMultiRead;
   }
   return pop::kError;
 }
@@ -238,6 +240,15 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
               }
             },
             op);
+      }
+      proto::MultiHeader{-1, true, -1}.Encode(writer);
+      break;
+    case OpKind::kMultiRead:
+      for (const ReadOp& read : r.read_ops) {
+        const int32_t type =
+            std::holds_alternative<op::Get>(read) ? pop::kGetData : pop::kGetChildren;
+        proto::MultiHeader{type, false, -1}.Encode(writer);
+        proto::PathWatchRequest{ServerPath(ReadOpPath(read)), false}.Encode(writer);
       }
       proto::MultiHeader{-1, true, -1}.Encode(writer);
       break;

@@ -62,9 +62,12 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
       reply.data = StripChroot(chroot, response.path);
       break;
     }
-    case OpKind::kMulti: {
+    case OpKind::kMulti:
+    case OpKind::kMultiRead: {
       // A failed multi still has header err 0: the first failing op's code is its result
-      // (the C library's reading; RUNTIMEINCONSISTENCY marks the ops after it).
+      // (the C library's reading; RUNTIMEINCONSISTENCY marks the ops after it). The ops of a
+      // multiRead fail alone: their errors stay theirs.
+      const bool reads = r.kind == OpKind::kMultiRead;
       proto::MultiHeader header;
       header.Decode(reader);
       while (reader.ok() && !header.done) {
@@ -73,10 +76,19 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
           proto::ErrorResult error;
           error.Decode(reader);
           op.rc = static_cast<ZooError>(error.err);
-          if (reply.rc == ZooError::kOk && error.err != 0 &&
+          if (!reads && reply.rc == ZooError::kOk && error.err != 0 &&
               error.err != proto::err::kRuntimeInconsistency) {
             reply.rc = op.rc;
           }
+        } else if (reads && header.type == pop::kGetData) {
+          proto::GetDataResponse response;
+          response.Decode(reader);
+          op.data = std::move(response.data);
+          op.stat = ToPublicStat(response.stat);
+        } else if (reads && header.type == pop::kGetChildren) {
+          proto::GetChildrenResponse response;
+          response.Decode(reader);
+          op.children = std::move(response.paths);
         } else if (header.type == pop::kCreate) {
           op.path = StripChroot(chroot, reader.ReadString());
         } else if (header.type == pop::kCreate2) {
@@ -91,7 +103,9 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
         reply.multi.push_back(std::move(op));
         header.Decode(reader);
       }
-      if (reader.ok() && reply.multi.size() != r.ops.size()) reader.Fail();
+      if (reader.ok() && reply.multi.size() != (reads ? r.read_ops.size() : r.ops.size())) {
+        reader.Fail();
+      }
       break;
     }
     case OpKind::kWhoAmI: {

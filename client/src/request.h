@@ -28,8 +28,10 @@ enum class WatchKind { kNone, kData, kChild };
 
 struct OpReply {
   ZooError rc = ZooError::kOk;
-  std::string path;  // creates
-  Stat stat;         // sets
+  std::string path;                   // creates
+  Stat stat;                          // sets, multiRead gets
+  std::string data;                   // multiRead gets
+  std::vector<std::string> children;  // multiRead getChildren
 };
 
 // What the engine hands back for a request: the raw result, turned into statuses by client.cc.
@@ -55,6 +57,7 @@ struct Request {
   int64_t ttl_ms = 0;
   AclList acl;
   std::vector<Op> ops;  // multi
+  std::vector<ReadOp> read_ops;  // multiRead
   std::string scheme;   // addAuth
   WatchKind watch = WatchKind::kNone;
   std::shared_ptr<CallbackSlot> watch_slot;  // attached to the native watch on success

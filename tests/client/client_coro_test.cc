@@ -88,12 +88,16 @@ struct NewOpsOutcome {
   absl::StatusOr<std::vector<ClientIdentity>> identities;
   absl::StatusOr<std::vector<std::string>> ephemerals;
   absl::StatusOr<int32_t> descendants;
+  absl::StatusOr<MultiReadResult> reads;
 };
 
 Detached NewOpsScenario(Client& client, std::string root, NewOpsOutcome& out) {
   out.identities = co_await co::WhoAmI(client);
   out.ephemerals = co_await co::GetEphemerals(client, root);
   out.descendants = co_await co::GetAllChildrenNumber(client, root);
+  std::vector<ReadOp> reads;
+  reads.push_back(op::GetChildren{root});
+  out.reads = co_await co::MultiRead(client, std::move(reads));
   out.done.Notify();
 }
 
@@ -107,12 +111,16 @@ TEST_P(ClientCoroTest, AwaitsTheZooKeeper36Operations) {
     EXPECT_THAT(out.ephemerals, StatusIs(absl::StatusCode::kUnimplemented, "get_ephemerals"));
     EXPECT_THAT(out.descendants,
                 StatusIs(absl::StatusCode::kUnimplemented, "get_all_children_number"));
+    EXPECT_THAT(out.reads, StatusIs(absl::StatusCode::kUnimplemented, "multi_read"));
     return;
   }
   EXPECT_THAT(out.identities,
               IsOkAndHolds(::testing::Contains(ClientIdentity{"ip", "127.0.0.1"})));
   EXPECT_THAT(out.ephemerals, IsOkAndHolds(::testing::ElementsAre(P("e"))));
   EXPECT_THAT(out.descendants, IsOkAndHolds(1));
+  ASSERT_THAT(out.reads, IsOk());
+  ASSERT_EQ(out.reads->results.size(), 1u);
+  EXPECT_THAT(out.reads->results[0].children, ::testing::ElementsAre("e"));
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(ClientCoroTest);

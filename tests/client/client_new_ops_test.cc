@@ -1,6 +1,7 @@
-// zkcpp client tests: the ZooKeeper 3.6+ ops (WhoAmI, GetEphemerals, GetAllChildrenNumber), on
-// every backend. Registered once per engine: on the native engine they must give the server's
-// answers; on the C-library engine, which has no call for them, Unimplemented before any I/O.
+// zkcpp client tests: the ZooKeeper 3.6+ ops (WhoAmI, GetEphemerals, GetAllChildrenNumber,
+// MultiRead), on every backend. Registered once per engine: on the native engine they must give
+// the server's answers; on the C-library engine, which has no call for them, Unimplemented
+// before any I/O.
 // Their coroutine awaiters are tested in client_coro_test.cc.
 
 #include <memory>
@@ -164,6 +165,68 @@ TEST_P(ClientNewOpsTest, GetAllChildrenNumberUnderAChroot) {
               StatusIs(absl::StatusCode::kNotFound, "get_all_children_number /nope"));
 }
 
+// --- multiRead ------------------------------------------------------------------------------
+
+TEST_P(ClientNewOpsTest, MultiReadAnswersEveryOpOnItsOwn) {
+  ASSERT_THAT(client().Create(P("a"), "A"), IsOk());
+  ASSERT_THAT(client().Create(P("a/c1"), ""), IsOk());
+  ASSERT_THAT(client().Create(P("a/c2"), ""), IsOk());
+  ASSERT_THAT(client().Create(P("closed"), "",
+                              {.acl = {Acl{kPermWrite | kPermAdmin, Id{"world", "anyone"}}}}),
+              IsOk());
+  ZK_ASSERT_OK_AND_ASSIGN(Stat a_stat, client().Set(P("a"), "A2"));
+  ZK_ASSERT_OK_AND_ASSIGN(
+      MultiReadResult read,
+      client().MultiRead({op::Get{P("a")}, op::GetChildren{P("a")}, op::Get{P("missing")},
+                          op::GetChildren{P("missing")}, op::Get{P("closed")},
+                          op::Get{P("a/c1")}}));
+  ASSERT_EQ(read.results.size(), 6u);
+  EXPECT_THAT(read.results[0].status, IsOk());
+  EXPECT_EQ(read.results[0].data, "A2");
+  EXPECT_EQ(read.results[0].stat, a_stat);
+  EXPECT_THAT(read.results[1].status, IsOk());
+  EXPECT_THAT(read.results[1].children, UnorderedElementsAre("c1", "c2"));
+  EXPECT_THAT(read.results[2].status,
+              StatusIs(absl::StatusCode::kNotFound, "get " + P("missing")));
+  EXPECT_TRUE(IsNoNode(read.results[2].status));
+  EXPECT_THAT(read.results[3].status,
+              StatusIs(absl::StatusCode::kNotFound, "get_children " + P("missing")));
+  EXPECT_THAT(read.results[4].status,
+              StatusIs(absl::StatusCode::kPermissionDenied, "get " + P("closed")));
+  // An op after failed ones is still answered.
+  EXPECT_THAT(read.results[5].status, IsOk());
+  EXPECT_EQ(read.results[5].data, "");
+  EXPECT_GT(read.results[5].stat.czxid, 0);
+  EXPECT_GE(client().Metrics().of(Operation::kMultiRead).count, 1u);
+}
+
+TEST_P(ClientNewOpsTest, MultiReadChecksPathsBeforeIoAndAcceptsNoOps) {
+  EXPECT_THAT(client().MultiRead({op::Get{P("a")}, op::GetChildren{"relative"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "multi_read op 2 of 2 (get_children) relative"));
+  ZK_ASSERT_OK_AND_ASSIGN(MultiReadResult none, client().MultiRead({}));
+  EXPECT_THAT(none.results, IsEmpty());
+  EXPECT_EQ(client().Metrics().of(Operation::kMultiRead).count, 0u);
+}
+
+TEST_P(ClientNewOpsTest, MultiReadUnderAChroot) {
+  const std::string chroot = P("app");
+  ASSERT_THAT(client().Create(chroot, "root"), IsOk());
+  ASSERT_THAT(client().Create(chroot + "/x", "X"), IsOk());
+  ClientOptions options = Options();
+  options.chroot = chroot;
+  std::unique_ptr<Client> rooted = NewClient(std::move(options));
+  ASSERT_NE(rooted, nullptr);
+  ZK_ASSERT_OK_AND_ASSIGN(
+      MultiReadResult read,
+      rooted->MultiRead({op::Get{"/"}, op::GetChildren{"/"}, op::Get{"/x"}, op::Get{"/y"}}));
+  ASSERT_EQ(read.results.size(), 4u);
+  EXPECT_EQ(read.results[0].data, "root");
+  EXPECT_THAT(read.results[1].children, UnorderedElementsAre("x"));
+  EXPECT_EQ(read.results[2].data, "X");
+  EXPECT_THAT(read.results[3].status, StatusIs(absl::StatusCode::kNotFound, "get /y"));
+}
+
 // --- the C-library engine -------------------------------------------------------------------
 
 class ClientNewOpsClibTest : public ClientTest {
@@ -188,6 +251,8 @@ TEST_P(ClientNewOpsClibTest, EveryNewOpIsUnimplementedAndPointsToTheNativeEngine
               unimplemented("get_ephemerals " + Root() + ": the C library engine lacks"));
   EXPECT_THAT(client().GetAllChildrenNumber(P("node")),
               unimplemented("get_all_children_number " + P("node") + ": the C library engine"));
+  EXPECT_THAT(client().MultiRead({op::Get{P("node")}}),
+              unimplemented("multi_read: the C library engine lacks this operation"));
   // Refused before any I/O: nothing was sent, and the session carries on.
   EXPECT_EQ(client().Metrics().of(Operation::kWhoAmI).count, 0u);
   EXPECT_THAT(client().Get(P("node")), IsOk());

@@ -233,6 +233,15 @@ class Client {
   void AsyncGetAllChildrenNumber(std::string_view path, Callback<int32_t> done);
   absl::StatusOr<int32_t> GetAllChildrenNumber(std::string_view path);
 
+  // Reads every op of `ops` (op::Get, op::GetChildren) in one request: one round trip for
+  // many reads. Not a transaction: each op succeeds or fails on its own, and its
+  // ReadOpResult::status says which (NotFound, PermissionDenied), naming its op and path. The
+  // call itself fails only as a whole (connection loss, deadline, ...). No op leaves a watch.
+  // Errors: InvalidArgument (a path breaks the rules; the message names the op: "multi_read op
+  // 2 of 3 (get_children) a: ..."), Unimplemented (C-library engine).
+  void AsyncMultiRead(std::vector<ReadOp> ops, Callback<MultiReadResult> done);
+  absl::StatusOr<MultiReadResult> MultiRead(std::vector<ReadOp> ops);
+
   // --- watches ------------------------------------------------------------------------------
   // Reads like Get / Exists / GetChildren and leaves a one-shot watch that calls `on_event` once:
   // with the change (data: created, deleted, data changed; children: children changed, deleted)

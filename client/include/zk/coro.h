@@ -177,6 +177,13 @@ inline Awaitable<int32_t> GetAllChildrenNumber(Client& client, std::string_view 
   });
 }
 
+inline Awaitable<MultiReadResult> MultiRead(Client& client, std::vector<ReadOp> ops) {
+  return Awaitable<MultiReadResult>(
+      [&client, ops = std::move(ops)](Callback<MultiReadResult> done) mutable {
+        client.AsyncMultiRead(std::move(ops), std::move(done));
+      });
+}
+
 }  // namespace zk::co
 
 #endif  // ZK_CORO_H_

@@ -154,8 +154,16 @@ struct Check {
   std::string path;
   std::optional<int32_t> expected_version;
 };
+// The reads of a MultiRead.
+struct Get {
+  std::string path;
+};
+struct GetChildren {
+  std::string path;
+};
 }  // namespace op
 using Op = std::variant<op::Create, op::Delete, op::Set, op::Check>;
+using ReadOp = std::variant<op::Get, op::GetChildren>;
 
 // The result of one op of a successful Multi: `path` for creates, `stat` for sets.
 struct OpResult {
@@ -164,6 +172,20 @@ struct OpResult {
 };
 struct MultiResult {
   std::vector<OpResult> results;  // one per op, in order
+};
+
+// The result of one op of a MultiRead. Each op succeeds or fails on its own: `status` is its
+// error ("get /a: node does not exist", NotFound; PermissionDenied), or OK with, for an
+// op::Get, `data` and `stat`, and for an op::GetChildren, the `children` names (in the
+// server's order; ZooKeeper sends no Stat for them in a multiRead).
+struct ReadOpResult {
+  absl::Status status;
+  std::string data;
+  Stat stat;
+  std::vector<std::string> children;
+};
+struct MultiReadResult {
+  std::vector<ReadOpResult> results;  // one per op, in order
 };
 
 // What a watch reports.
