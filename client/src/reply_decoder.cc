@@ -112,7 +112,8 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
       proto::WhoAmIResponse response;
       response.Decode(reader);
       for (proto::ClientInfo& info : response.client_info) {
-        reply.identities.push_back(ClientIdentity{std::move(info.auth_scheme), std::move(info.user)});
+        reply.identities.push_back(
+            ClientIdentity{std::move(info.auth_scheme), std::move(info.user)});
       }
       break;
     }

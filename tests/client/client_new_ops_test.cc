@@ -53,8 +53,8 @@ TEST_P(ClientNewOpsTest, WhoAmIIncludesDigestAuthOfTheOptions) {
   options.digest_auth.push_back({.user = "bob", .password = "pw"});
   std::unique_ptr<Client> other = NewClient(std::move(options));
   ASSERT_NE(other, nullptr);
-  EXPECT_THAT(other->WhoAmI(), IsOkAndHolds(UnorderedElementsAre(
-                                   ClientIdentity{"ip", "127.0.0.1"}, ClientIdentity{"digest", "bob"})));
+  EXPECT_THAT(other->WhoAmI(), IsOkAndHolds(UnorderedElementsAre(ClientIdentity{"ip", "127.0.0.1"},
+                                                                 ClientIdentity{"digest", "bob"})));
 }
 
 // --- getEphemerals --------------------------------------------------------------------------

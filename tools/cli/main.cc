@@ -2,8 +2,8 @@
 //
 //   zkcpp [flags] <command> <arguments> [-- <command to run>]
 //
-// Commands: ls, get, set, create, rm, stat, watch, lock, elect, services, whoami. `zkcpp --help` prints
-// the usage text (invocation.cc); `zkcpp` alone prints it on stderr and exits with 2.
+// Commands: ls, get, set, create, rm, stat, watch, lock, elect, services, whoami. `zkcpp --help`
+// prints the usage text (invocation.cc); `zkcpp` alone prints it on stderr and exits with 2.
 //
 // Exit codes:
 //   0  success
