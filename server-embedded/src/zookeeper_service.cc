@@ -450,8 +450,8 @@ void ZooKeeperService::WriteMulti(const Request& request, ConnectionState& state
   body.WriteInt(-1);
 }
 
-void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& state,
-                                      JuteWriter& body) {
+void ZooKeeperService::WriteMultiRead(const Request& request, uint64_t connection,
+                                      ConnectionState& state, JuteWriter& body) {
   for (const Request& sub : request.ops) {
     const Node* node = tree_.Find(sub.path);
     int32_t code = err::kOk;
@@ -466,6 +466,13 @@ void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& s
       body.WriteInt(code);
       body.WriteInt(code);
       continue;
+    }
+    // As ZooKeeper's getData / getChildren: an op that asks for a watch and is answered
+    // leaves one (a failed op leaves none).
+    if (sub.watch) {
+      watches_.Add(sub.opcode == op::kGetData ? WatchTable::kData : WatchTable::kChild, sub.path,
+                   connection, WatchMode::kStandard);
+      counters_.watches_set++;
     }
     body.WriteInt(sub.opcode);
     body.WriteBool(false);
@@ -639,7 +646,7 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       WriteMulti(request, state, time_ms, body);
       break;
     case op::kMultiRead:
-      WriteMultiRead(request, state, body);
+      WriteMultiRead(request, connection, state, body);
       break;
     case op::kExists: {
       if (request.path.find('\0') != std::string::npos) {
