@@ -12,10 +12,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   using zk::internal::OpKind;
-  constexpr OpKind kKinds[] = {OpKind::kCreate, OpKind::kDelete, OpKind::kExists,
-                               OpKind::kGet,    OpKind::kSet,    OpKind::kGetChildren,
-                               OpKind::kGetAcl, OpKind::kSetAcl, OpKind::kSync,
-                               OpKind::kAddAuth, OpKind::kMulti};
+  constexpr OpKind kKinds[] = {OpKind::kCreate,        OpKind::kDelete, OpKind::kExists,
+                               OpKind::kGet,           OpKind::kSet,    OpKind::kGetChildren,
+                               OpKind::kGetAcl,        OpKind::kSetAcl, OpKind::kSync,
+                               OpKind::kAddAuth,       OpKind::kMulti,  OpKind::kWhoAmI,
+                               OpKind::kGetEphemerals, OpKind::kGetAllChildrenNumber,
+                               OpKind::kMultiRead};
   zk::internal::Request request;
   request.kind = kKinds[data[0] % (sizeof(kKinds) / sizeof(kKinds[0]))];
   request.path = "/fuzz";
@@ -25,6 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1: request.ops.push_back(zk::op::Delete{.path = "/a"}); break;
       case 2: request.ops.push_back(zk::op::Set{.path = "/a"}); break;
       default: request.ops.push_back(zk::op::Check{.path = "/a"}); break;
+    }
+    if (i % 2 == 0) {
+      request.read_ops.push_back(zk::op::Get{.path = "/a"});
+    } else {
+      request.read_ops.push_back(zk::op::GetChildren{.path = "/a"});
     }
   }
   const std::string_view body(reinterpret_cast<const char*>(data) + 2, size - 2);

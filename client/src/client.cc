@@ -676,6 +676,129 @@ absl::Status Client::AddAuth(std::string_view scheme, std::string_view credentia
   }));
 }
 
+// --- ZooKeeper 3.6+ ops -------------------------------------------------------------------------
+
+namespace {
+
+// The C library 3.8 has no call for the ops ZooKeeper added in 3.6: on its engine they end
+// before any I/O.
+absl::Status RequireNativeEngine(const Engine& engine, OpKind kind, std::string_view path) {
+  if (engine.kind() == EngineKind::kNative) return absl::OkStatus();
+  return absl::UnimplementedError(internal::StrCat(
+      OperationName(kind), path.empty() ? "" : " ", path,
+      ": the C library engine lacks this operation (ZooKeeper 3.6+); use the native engine "
+      "(ClientOptions::engine = EngineKind::kNative, or ZKCPP_ENGINE=native)"));
+}
+
+// The checks before I/O of a 3.6+ op on a path: the path rules, then the engine.
+absl::Status ValidateNativePathOp(const Engine& engine, OpKind kind, std::string_view path) {
+  absl::Status s = ValidatePath(OperationName(kind), path);
+  if (s.ok()) s = RequireNativeEngine(engine, kind, path);
+  return s;
+}
+
+void StartWhoAmI(const std::shared_ptr<Engine>& engine, Sink<std::vector<ClientIdentity>> sink) {
+  if (absl::Status s = RequireNativeEngine(*engine, OpKind::kWhoAmI, ""); !s.ok()) {
+    return FailEarly(engine, std::move(sink), std::move(s));
+  }
+  SubmitOne(*engine, NewRequest(OpKind::kWhoAmI, ""), std::move(sink),
+            [](Reply r) -> absl::StatusOr<std::vector<ClientIdentity>> {
+              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kWhoAmI, "");
+              return std::move(r.identities);
+            });
+}
+
+void StartGetEphemerals(const std::shared_ptr<Engine>& engine, std::string_view prefix,
+                        Sink<std::vector<std::string>> sink) {
+  if (absl::Status s = ValidateNativePathOp(*engine, OpKind::kGetEphemerals, prefix); !s.ok()) {
+    return FailEarly(engine, std::move(sink), std::move(s));
+  }
+  SubmitOne(*engine, NewRequest(OpKind::kGetEphemerals, prefix), std::move(sink),
+            [prefix = std::string(prefix)](Reply r) -> absl::StatusOr<std::vector<std::string>> {
+              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGetEphemerals, prefix);
+              return std::move(r.children);
+            });
+}
+
+void StartGetAllChildrenNumber(const std::shared_ptr<Engine>& engine, std::string_view path,
+                               Sink<int32_t> sink) {
+  if (absl::Status s = ValidateNativePathOp(*engine, OpKind::kGetAllChildrenNumber, path);
+      !s.ok()) {
+    return FailEarly(engine, std::move(sink), std::move(s));
+  }
+  SubmitOne(*engine, NewRequest(OpKind::kGetAllChildrenNumber, path), std::move(sink),
+            [path = std::string(path)](Reply r) -> absl::StatusOr<int32_t> {
+              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kGetAllChildrenNumber, path);
+              return r.count;
+            });
+}
+
+void StartMultiRead(const std::shared_ptr<Engine>& engine, std::vector<ReadOp> ops,
+                    Sink<MultiReadResult> sink) {
+  absl::Status s = internal::ValidateReadOps(ops);
+  if (s.ok()) s = RequireNativeEngine(*engine, OpKind::kMultiRead, "");
+  if (!s.ok()) return FailEarly(engine, std::move(sink), std::move(s));
+  if (ops.empty()) return FinishEarly<MultiReadResult>(engine, std::move(sink), MultiReadResult{});
+  auto request = NewRequest(OpKind::kMultiRead, "");
+  request->read_ops = ops;
+  SubmitOne(*engine, std::move(request), std::move(sink),
+            [ops = std::move(ops)](Reply r) -> absl::StatusOr<MultiReadResult> {
+              if (r.rc != ZooError::kOk) return ErrorOf(r, OpKind::kMultiRead, "");
+              MultiReadResult result;
+              for (size_t i = 0; i < r.multi.size() && i < ops.size(); ++i) {
+                internal::OpReply& answer = r.multi[i];
+                ReadOpResult& out = result.results.emplace_back();
+                if (answer.rc != ZooError::kOk) {
+                  out.status = MakeZooStatus(answer.rc, internal::ReadOpName(ops[i]),
+                                             internal::ReadOpPath(ops[i]));
+                  continue;
+                }
+                out.data = std::move(answer.data);
+                out.stat = answer.stat;
+                out.children = std::move(answer.children);
+              }
+              return result;
+            });
+}
+
+}  // namespace
+
+void Client::AsyncMultiRead(std::vector<ReadOp> ops, Callback<MultiReadResult> done) {
+  StartMultiRead(engine_, std::move(ops), {std::move(done), false});
+}
+absl::StatusOr<MultiReadResult> Client::MultiRead(std::vector<ReadOp> ops) {
+  return Blocking<MultiReadResult>(*engine_, "multi_read", "", [&](auto sink) {
+    StartMultiRead(engine_, std::move(ops), std::move(sink));
+  });
+}
+
+void Client::AsyncWhoAmI(Callback<std::vector<ClientIdentity>> done) {
+  StartWhoAmI(engine_, {std::move(done), false});
+}
+absl::StatusOr<std::vector<ClientIdentity>> Client::WhoAmI() {
+  return Blocking<std::vector<ClientIdentity>>(
+      *engine_, "who_am_i", "", [&](auto sink) { StartWhoAmI(engine_, std::move(sink)); });
+}
+
+void Client::AsyncGetEphemerals(std::string_view prefix,
+                                Callback<std::vector<std::string>> done) {
+  StartGetEphemerals(engine_, prefix, {std::move(done), false});
+}
+absl::StatusOr<std::vector<std::string>> Client::GetEphemerals(std::string_view prefix) {
+  return Blocking<std::vector<std::string>>(*engine_, "get_ephemerals", prefix, [&](auto sink) {
+    StartGetEphemerals(engine_, prefix, std::move(sink));
+  });
+}
+
+void Client::AsyncGetAllChildrenNumber(std::string_view path, Callback<int32_t> done) {
+  StartGetAllChildrenNumber(engine_, path, {std::move(done), false});
+}
+absl::StatusOr<int32_t> Client::GetAllChildrenNumber(std::string_view path) {
+  return Blocking<int32_t>(*engine_, "get_all_children_number", path, [&](auto sink) {
+    StartGetAllChildrenNumber(engine_, path, std::move(sink));
+  });
+}
+
 // --- watches ----------------------------------------------------------------------------------
 
 namespace {

@@ -96,6 +96,7 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
   if (engine->wakeup_fd_ < 0) {
     return absl::InternalError(StrCat("connect: eventfd: ", std::strerror(errno)));
   }
+  engine->kind_ = *kind;
   if (*kind == EngineKind::kNative) {
     engine->transport_ = std::make_unique<NativeTransport>(
         engine->options_, static_cast<TransportEvents*>(engine.get()), &engine->credentials_);

@@ -74,6 +74,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   bool ServerContactFresh() const;
   bool closed() const;
   const ClientOptions& options() const { return options_; }
+  // The protocol engine this client runs (fixed at Start).
+  EngineKind kind() const { return kind_; }
   absl::Duration operation_timeout() const { return operation_timeout_; }
 
   bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_id_; }
@@ -159,6 +161,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
 
   const ClientOptions options_;
   const absl::Duration operation_timeout_;
+  EngineKind kind_ = EngineKind::kCLibrary;  // set by Start, before the threads exist
   // Replayed on every connection: the digest_auth options, then each AddAuth that succeeded.
   CredentialList credentials_;
 

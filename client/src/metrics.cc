@@ -18,6 +18,10 @@ std::string_view OperationName(Operation operation) {
     case Operation::kMulti: return "multi";
     case Operation::kSync: return "sync";
     case Operation::kAddAuth: return "add_auth";
+    case Operation::kWhoAmI: return "who_am_i";
+    case Operation::kGetEphemerals: return "get_ephemerals";
+    case Operation::kGetAllChildrenNumber: return "get_all_children_number";
+    case Operation::kMultiRead: return "multi_read";
     case Operation::kAddWatch: return "add_watch";
   }
   return "op";

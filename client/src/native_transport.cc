@@ -15,6 +15,7 @@
 
 #include "reply_decoder.h"
 #include "string_util.h"
+#include "validation.h"
 #include "zk/proto/connect.h"
 #include "zk/proto/constants.h"
 #include "zk/proto/headers.h"
@@ -73,6 +74,10 @@ int32_t OpcodeOf(const Request& r) {
     case OpKind::kSync: return pop::kSync;
     case OpKind::kAddAuth: return pop::kAuth;
     case OpKind::kMulti: return pop::kMulti;
+    case OpKind::kWhoAmI: return pop::kWhoAmI;
+    case OpKind::kGetEphemerals: return pop::kGetEphemerals;
+    case OpKind::kGetAllChildrenNumber: return pop::kGetAllChildrenNumber;
+    case OpKind::kMultiRead: return pop::kMultiRead;
     case OpKind::kAddWatch: return pop::kAddWatch;
   }
   return pop::kError;
@@ -206,7 +211,13 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
     case OpKind::kGetChildren: proto::PathWatchRequest{path, watch}.Encode(writer); break;
     case OpKind::kSet: proto::SetDataRequest{path, r.data, false, r.version}.Encode(writer); break;
     case OpKind::kGetAcl:
-    case OpKind::kSync: proto::PathRequest{path}.Encode(writer); break;
+    case OpKind::kSync:
+    case OpKind::kGetAllChildrenNumber:
+    // The server matches the prefix against full paths, so the chroot goes in front of it
+    // (the Java client 3.8 sends it bare, and returns server paths); paths outside the chroot
+    // that the prefix still matches ("/app" matches "/apple") are dropped by the reply decoder.
+    case OpKind::kGetEphemerals: proto::PathRequest{path}.Encode(writer); break;
+    case OpKind::kWhoAmI: break;  // no body
     case OpKind::kSetAcl:
       proto::SetAclRequest{path, ToProtoAcls(r.acl), r.version}.Encode(writer);
       break;
@@ -243,6 +254,15 @@ ZooError NativeTransport::Send(uint64_t id, const Request& r) {
               }
             },
             op);
+      }
+      proto::MultiHeader{-1, true, -1}.Encode(writer);
+      break;
+    case OpKind::kMultiRead:
+      for (const ReadOp& read : r.read_ops) {
+        const int32_t type =
+            std::holds_alternative<op::Get>(read) ? pop::kGetData : pop::kGetChildren;
+        proto::MultiHeader{type, false, -1}.Encode(writer);
+        proto::PathWatchRequest{ServerPath(ReadOpPath(read)), false}.Encode(writer);
       }
       proto::MultiHeader{-1, true, -1}.Encode(writer);
       break;

@@ -8,6 +8,7 @@
 #include "zk/proto/jute_reader.h"
 #include "zk/proto/node_ops.h"
 #include "zk/proto/records.h"
+#include "zk/proto/session_ops.h"
 
 namespace zk::internal {
 namespace {
@@ -61,9 +62,12 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
       reply.data = StripChroot(chroot, response.path);
       break;
     }
-    case OpKind::kMulti: {
+    case OpKind::kMulti:
+    case OpKind::kMultiRead: {
       // A failed multi still has header err 0: the first failing op's code is its result
-      // (the C library's reading; RUNTIMEINCONSISTENCY marks the ops after it).
+      // (the C library's reading; RUNTIMEINCONSISTENCY marks the ops after it). The ops of a
+      // multiRead fail alone: their errors stay theirs.
+      const bool reads = r.kind == OpKind::kMultiRead;
       proto::MultiHeader header;
       header.Decode(reader);
       while (reader.ok() && !header.done) {
@@ -72,10 +76,19 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
           proto::ErrorResult error;
           error.Decode(reader);
           op.rc = static_cast<ZooError>(error.err);
-          if (reply.rc == ZooError::kOk && error.err != 0 &&
+          if (!reads && reply.rc == ZooError::kOk && error.err != 0 &&
               error.err != proto::err::kRuntimeInconsistency) {
             reply.rc = op.rc;
           }
+        } else if (reads && header.type == pop::kGetData) {
+          proto::GetDataResponse response;
+          response.Decode(reader);
+          op.data = std::move(response.data);
+          op.stat = ToPublicStat(response.stat);
+        } else if (reads && header.type == pop::kGetChildren) {
+          proto::GetChildrenResponse response;
+          response.Decode(reader);
+          op.children = std::move(response.paths);
         } else if (header.type == pop::kCreate) {
           op.path = StripChroot(chroot, reader.ReadString());
         } else if (header.type == pop::kCreate2) {
@@ -90,7 +103,32 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
         reply.multi.push_back(std::move(op));
         header.Decode(reader);
       }
-      if (reader.ok() && reply.multi.size() != r.ops.size()) reader.Fail();
+      if (reader.ok() && reply.multi.size() != (reads ? r.read_ops.size() : r.ops.size())) {
+        reader.Fail();
+      }
+      break;
+    }
+    case OpKind::kWhoAmI: {
+      proto::WhoAmIResponse response;
+      response.Decode(reader);
+      for (proto::ClientInfo& info : response.client_info) {
+        reply.identities.push_back(
+            ClientIdentity{std::move(info.auth_scheme), std::move(info.user)});
+      }
+      break;
+    }
+    case OpKind::kGetEphemerals: {
+      proto::GetEphemeralsResponse response;
+      response.Decode(reader);
+      for (const std::string& path : response.paths) {
+        if (IsUnderChroot(chroot, path)) reply.children.push_back(StripChroot(chroot, path));
+      }
+      break;
+    }
+    case OpKind::kGetAllChildrenNumber: {
+      proto::GetAllChildrenNumberResponse response;
+      response.Decode(reader);
+      reply.count = response.total;
       break;
     }
     case OpKind::kDelete:
@@ -105,10 +143,15 @@ absl::Status DecodeReplyBody(const Request& r, std::string_view body, std::strin
   return absl::OkStatus();
 }
 
+bool IsUnderChroot(std::string_view chroot, std::string_view path) {
+  if (chroot.empty()) return true;
+  if (path.substr(0, chroot.size()) != chroot) return false;
+  return path.size() == chroot.size() || path[chroot.size()] == '/';
+}
+
 std::string StripChroot(std::string_view chroot, std::string_view path) {
-  if (chroot.empty() || path.substr(0, chroot.size()) != chroot) return std::string(path);
+  if (chroot.empty() || !IsUnderChroot(chroot, path)) return std::string(path);
   if (path.size() == chroot.size()) return "/";
-  if (path[chroot.size()] != '/') return std::string(path);
   return std::string(path.substr(chroot.size()));
 }
 

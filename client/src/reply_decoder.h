@@ -22,6 +22,9 @@ namespace zk::internal {
 absl::Status DecodeReplyBody(const Request& request, std::string_view body,
                              std::string_view chroot, Reply& reply);
 
+// True if `path` is the chroot or below it (always, without a chroot).
+bool IsUnderChroot(std::string_view chroot, std::string_view path);
+
 // `path` as the client sees it: without `chroot` ("/" for the chroot itself). A path outside
 // the chroot is returned unchanged.
 std::string StripChroot(std::string_view chroot, std::string_view path);

@@ -32,8 +32,10 @@ inline bool IsPersistent(WatchKind kind) {
 
 struct OpReply {
   ZooError rc = ZooError::kOk;
-  std::string path;  // creates
-  Stat stat;         // sets
+  std::string path;                   // creates
+  Stat stat;                          // sets, multiRead gets
+  std::string data;                   // multiRead gets
+  std::vector<std::string> children;  // multiRead getChildren
 };
 
 // What the engine hands back for a request: the raw result, turned into statuses by client.cc.
@@ -43,7 +45,9 @@ struct Reply {
   std::string detail;  // wording for errors the engine made itself (deadline, close)
   std::string data;    // getData: data; create / sync: the path
   std::optional<Stat> stat;
-  std::vector<std::string> children;
+  std::vector<std::string> children;       // getChildren: names; getEphemerals: client paths
+  std::vector<ClientIdentity> identities;  // whoAmI
+  int32_t count = 0;                       // getAllChildrenNumber
   AclList acl;
   std::vector<OpReply> multi;
 };
@@ -57,6 +61,7 @@ struct Request {
   int64_t ttl_ms = 0;
   AclList acl;
   std::vector<Op> ops;  // multi
+  std::vector<ReadOp> read_ops;  // multiRead
   std::string scheme;   // addAuth
   WatchKind watch = WatchKind::kNone;
   std::shared_ptr<CallbackSlot> watch_slot;  // attached to the native watch on success

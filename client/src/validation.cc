@@ -183,4 +183,24 @@ absl::Status ValidateOps(const std::vector<Op>& ops) {
   return ValidateFrameSize("multi", "", bytes);
 }
 
+std::string_view ReadOpName(const ReadOp& op) {
+  return std::holds_alternative<op::Get>(op) ? "get" : "get_children";
+}
+
+const std::string& ReadOpPath(const ReadOp& op) {
+  return std::visit([](const auto& o) -> const std::string& { return o.path; }, op);
+}
+
+absl::Status ValidateReadOps(const std::vector<ReadOp>& ops) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const std::string& path = ReadOpPath(ops[i]);
+    bytes += 16 + path.size();
+    const std::string op_name =
+        StrCat("multi_read op ", i + 1, " of ", ops.size(), " (", ReadOpName(ops[i]), ")");
+    if (absl::Status s = ValidatePath(op_name, path); !s.ok()) return s;
+  }
+  return ValidateFrameSize("multi_read", "", bytes);
+}
+
 }  // namespace zk::internal

@@ -28,6 +28,10 @@ bool IsTtl(CreateMode mode);
 absl::Status ValidateCreate(std::string_view path, std::string_view data,
                             const CreateOptions& options);
 absl::Status ValidateOps(const std::vector<Op>& ops);
+absl::Status ValidateReadOps(const std::vector<ReadOp>& ops);
+// The name ("get", "get_children") and path of a MultiRead op.
+std::string_view ReadOpName(const ReadOp& op);
+const std::string& ReadOpPath(const ReadOp& op);
 
 }  // namespace zk::internal
 

@@ -450,8 +450,8 @@ void ZooKeeperService::WriteMulti(const Request& request, ConnectionState& state
   body.WriteInt(-1);
 }
 
-void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& state,
-                                      JuteWriter& body) {
+void ZooKeeperService::WriteMultiRead(const Request& request, uint64_t connection,
+                                      ConnectionState& state, JuteWriter& body) {
   for (const Request& sub : request.ops) {
     const Node* node = tree_.Find(sub.path);
     int32_t code = err::kOk;
@@ -466,6 +466,13 @@ void ZooKeeperService::WriteMultiRead(const Request& request, ConnectionState& s
       body.WriteInt(code);
       body.WriteInt(code);
       continue;
+    }
+    // As ZooKeeper's getData / getChildren: an op that asks for a watch and is answered
+    // leaves one (a failed op leaves none).
+    if (sub.watch) {
+      watches_.Add(sub.opcode == op::kGetData ? WatchTable::kData : WatchTable::kChild, sub.path,
+                   connection, WatchMode::kStandard);
+      counters_.watches_set++;
     }
     body.WriteInt(sub.opcode);
     body.WriteBool(false);
@@ -639,7 +646,7 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       WriteMulti(request, state, time_ms, body);
       break;
     case op::kMultiRead:
-      WriteMultiRead(request, state, body);
+      WriteMultiRead(request, connection, state, body);
       break;
     case op::kExists: {
       if (request.path.find('\0') != std::string::npos) {
@@ -713,11 +720,22 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       body.WriteString(request.path);
       break;
     case op::kGetEphemerals: {
+      // As ZooKeeper: a prefix that is blank or "/" once trimmed (Java's trim() drops every
+      // char up to ' ' at both ends) lists them all; any other is matched untrimmed, as a
+      // string prefix of the full path ("/eph" matches "/ephx"). In the order of the
+      // session's HashSet clone, as the real server lists them.
+      std::string_view trimmed = request.path;
+      while (!trimmed.empty() && static_cast<unsigned char>(trimmed.front()) <= ' ') {
+        trimmed.remove_prefix(1);
+      }
+      while (!trimmed.empty() && static_cast<unsigned char>(trimmed.back()) <= ' ') {
+        trimmed.remove_suffix(1);
+      }
       std::vector<std::string> paths;
-      for (const std::string& path : tree_.EphemeralsOf(state.session_id)) {
-        if (request.path.empty() || request.path == "/" ||
+      for (std::string& path : tree_.EphemeralsInCloseOrder(state.session_id)) {
+        if (trimmed.empty() || trimmed == "/" ||
             path.compare(0, request.path.size(), request.path) == 0) {
-          paths.push_back(path);
+          paths.push_back(std::move(path));
         }
       }
       body.WriteStringVector(paths);

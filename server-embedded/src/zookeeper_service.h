@@ -130,7 +130,8 @@ class ZooKeeperService {
   int32_t ApplyCheck(const Request& request, ConnectionState& state);
   void WriteMulti(const Request& request, ConnectionState& state, int64_t time_ms,
                   JuteWriter& body);
-  void WriteMultiRead(const Request& request, ConnectionState& state, JuteWriter& body);
+  void WriteMultiRead(const Request& request, uint64_t connection, ConnectionState& state,
+                      JuteWriter& body);
   void HandleSetWatches(uint64_t connection, const Request& request);
   // A data or child watch of setWatches: fired at once if the node is gone or changed after
   // the client's last zxid (mzxid for data, pzxid for children), else armed again.

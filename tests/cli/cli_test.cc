@@ -472,6 +472,30 @@ TEST_P(CliTest, UserBytesAreEscapedOnATerminalAndInMessages) {
   EXPECT_THAT(r.err, Not(HasSubstr("\x1b")));
 }
 
+TEST_P(CliTest, WhoAmIPrintsTheSessionsIdentitiesOnTheNativeEngineWhateverTheDefault) {
+  // The C library lacks whoAmI: the command picks the native engine itself, also when the
+  // environment asks for the C library.
+  const char* saved = std::getenv("ZKCPP_ENGINE");
+  const std::string previous = saved != nullptr ? saved : "";
+  ASSERT_EQ(setenv("ZKCPP_ENGINE", "clib", 1), 0);
+  CliResult text = Zkcpp({"whoami"});
+  CliResult json = Zkcpp({"whoami", "--json"});
+  CliResult extra = Zkcpp({"whoami", "/a"});
+  if (saved != nullptr) {
+    setenv("ZKCPP_ENGINE", previous.c_str(), 1);
+  } else {
+    unsetenv("ZKCPP_ENGINE");
+  }
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_EQ(text.out, "ip 127.0.0.1\n");
+  ASSERT_EQ(json.exit_code, 0) << Describe(json);
+  std::vector<nlohmann::json> objects = JsonLines(json.out);
+  ASSERT_EQ(objects.size(), 1u) << json.out;
+  EXPECT_EQ(objects[0], nlohmann::json({{"scheme", "ip"}, {"user", "127.0.0.1"}}));
+  EXPECT_EQ(extra.exit_code, 2) << Describe(extra);
+  EXPECT_THAT(extra.err, HasSubstr("whoami /a: wrong number of arguments")) << Describe(extra);
+}
+
 ZK_INSTANTIATE_BACKEND_TEST(CliTest);
 
 // Fault injection: the backend is paused under a running zkcpp.

@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "client_test_util.h"
 #include "gmock/gmock.h"
@@ -80,6 +81,46 @@ TEST_P(ClientCoroTest, ClosedClientResumesWithCancelled) {
   Scenario(client(), Root(), out);  // the first await fails: the scenario stops there
   ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(kWait));
   EXPECT_TRUE(out.read.empty());
+}
+
+struct NewOpsOutcome {
+  zk::internal::Notification done;
+  absl::StatusOr<std::vector<ClientIdentity>> identities;
+  absl::StatusOr<std::vector<std::string>> ephemerals;
+  absl::StatusOr<int32_t> descendants;
+  absl::StatusOr<MultiReadResult> reads;
+};
+
+Detached NewOpsScenario(Client& client, std::string root, NewOpsOutcome& out) {
+  out.identities = co_await co::WhoAmI(client);
+  out.ephemerals = co_await co::GetEphemerals(client, root);
+  out.descendants = co_await co::GetAllChildrenNumber(client, root);
+  std::vector<ReadOp> reads;
+  reads.push_back(op::GetChildren{root});
+  out.reads = co_await co::MultiRead(client, std::move(reads));
+  out.done.Notify();
+}
+
+TEST_P(ClientCoroTest, AwaitsTheZooKeeper36Operations) {
+  ASSERT_THAT(client().Create(P("e"), "", {.mode = CreateMode::kEphemeral}), IsOk());
+  NewOpsOutcome out;
+  NewOpsScenario(client(), Root(), out);
+  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(kWait));
+  if (!NativeEngineFromEnvironment()) {  // the C library has no call for them
+    EXPECT_THAT(out.identities, StatusIs(absl::StatusCode::kUnimplemented, "who_am_i"));
+    EXPECT_THAT(out.ephemerals, StatusIs(absl::StatusCode::kUnimplemented, "get_ephemerals"));
+    EXPECT_THAT(out.descendants,
+                StatusIs(absl::StatusCode::kUnimplemented, "get_all_children_number"));
+    EXPECT_THAT(out.reads, StatusIs(absl::StatusCode::kUnimplemented, "multi_read"));
+    return;
+  }
+  EXPECT_THAT(out.identities,
+              IsOkAndHolds(::testing::Contains(ClientIdentity{"ip", "127.0.0.1"})));
+  EXPECT_THAT(out.ephemerals, IsOkAndHolds(::testing::ElementsAre(P("e"))));
+  EXPECT_THAT(out.descendants, IsOkAndHolds(1));
+  ASSERT_THAT(out.reads, IsOk());
+  ASSERT_EQ(out.reads->results.size(), 1u);
+  EXPECT_THAT(out.reads->results[0].children, ::testing::ElementsAre("e"));
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(ClientCoroTest);

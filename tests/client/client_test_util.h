@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -36,6 +38,9 @@ namespace zk {
 
 inline void PrintTo(WatchEventType type, std::ostream* os) { *os << WatchEventTypeName(type); }
 inline void PrintTo(SessionState state, std::ostream* os) { *os << SessionStateName(state); }
+inline void PrintTo(const ClientIdentity& identity, std::ostream* os) {
+  *os << identity.scheme << ":" << identity.user;
+}
 inline void PrintTo(const WatchEvent& e, std::ostream* os) {
   *os << "{" << WatchEventTypeName(e.type) << " " << e.path;
   if (!e.reason.ok()) *os << " reason=" << e.reason.ToString();
@@ -62,6 +67,13 @@ inline ClientOptions TestOptions(std::string connect_string,
   options.connect_string = std::move(connect_string);
   options.session_timeout = session_timeout;
   return options;
+}
+
+// True if this run's clients use the native engine: ClientOptions::engine left unset, so
+// ZKCPP_ENGINE decides (the /native registrations set it; unset means the C library).
+inline bool NativeEngineFromEnvironment() {
+  const char* engine = std::getenv("ZKCPP_ENGINE");
+  return engine != nullptr && std::string_view(engine) == "native";
 }
 
 // Connects a client and waits until it has a session.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "raw_client.h"
@@ -239,6 +240,49 @@ TEST_F(RawProtocolTest, MultiEncodingMatchesZooKeeper) {
   EXPECT_EQ(multi_read.Int(), -1);
   multi_read.Bool();
   EXPECT_EQ(multi_read.Int(), -101);
+}
+
+// As ZooKeeper's FinalRequestProcessor: each getData / getChildren op of a multiRead that sets
+// its watch flag and is answered arms that watch; an op answered with an error arms none.
+TEST_F(RawProtocolTest, MultiReadArmsTheWatchesItsOpsAskFor) {
+  auto reader = Session();
+  auto writer = Session();
+  writer->Request(1, 1, Create("/w"));
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  Bytes read;
+  read.Int(4).Bool(false).Int(-1).Str("/w").Bool(true);        // getData, watch
+  read.Int(8).Bool(false).Int(-1).Str("/w").Bool(true);        // getChildren, watch
+  read.Int(4).Bool(false).Int(-1).Str("/missing").Bool(true);  // NONODE: no watch
+  read.Int(-1).Bool(true).Int(-1);
+  reader->Request(1, 22, read);
+  std::optional<std::string> reply = reader->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor cursor(*reply);
+  EXPECT_EQ(ReadHeader(cursor).err, 0);
+
+  // Each write's reply comes after the events it fired are queued to the reader.
+  const auto next_event = [&reader]() -> std::pair<int32_t, std::string> {
+    std::optional<std::string> frame = reader->ReadFrame();
+    if (!frame) return {0, "(no frame)"};
+    Cursor event(*frame);
+    if (ReadHeader(event).xid != -1) return {0, "(not an event)"};
+    const int32_t type = event.Int();
+    event.Int();  // state
+    return {type, event.Str()};
+  };
+  writer->Request(2, 5, Bytes().Str("/w").Str("x").Int(-1));  // setData
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  EXPECT_EQ(next_event(), std::make_pair(3, std::string("/w")));  // NodeDataChanged
+  writer->Request(3, 1, Create("/w/c"));
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  EXPECT_EQ(next_event(), std::make_pair(4, std::string("/w")));  // NodeChildrenChanged
+  writer->Request(4, 1, Create("/missing"));
+  ASSERT_TRUE(writer->ReadFrame().has_value());
+  reader->Request(-2, 11);  // ping: its reply must be next, with no NodeCreated before it
+  reply = reader->ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor ping(*reply);
+  EXPECT_EQ(ReadHeader(ping).xid, -2);
 }
 
 TEST_F(RawProtocolTest, PersistentRecursiveWatchSkipsChildEvents) {

@@ -56,6 +56,7 @@ const std::vector<CommandSpec>& Commands() {
        .max_args = 2,
        .flags = {"watch", "count"},
        .run = RunServices},
+      {.name = "whoami", .run = RunWhoAmI, .engine = EngineKind::kNative},
   };
   return *commands;
 }

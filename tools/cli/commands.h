@@ -7,6 +7,7 @@
 #ifndef ZKCPP_TOOLS_CLI_COMMANDS_H_
 #define ZKCPP_TOOLS_CLI_COMMANDS_H_
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct CommandSpec {
   // The subcommand-specific flags that apply (the global flags always do).
   std::vector<std::string_view> flags;
   RunFunction run = nullptr;
+  // The engine the command needs (the ZooKeeper 3.6+ ops exist only on the native one);
+  // nullopt: the client's default (ZKCPP_ENGINE, else the C library).
+  std::optional<EngineKind> engine;
 };
 
 // Every subcommand, in the order of the usage text.
@@ -56,6 +60,7 @@ CommandResult RunWatch(const Invocation& invocation, Client& client, Output& out
 CommandResult RunLock(const Invocation& invocation, Client& client, Output& out);
 CommandResult RunElect(const Invocation& invocation, Client& client, Output& out);
 CommandResult RunServices(const Invocation& invocation, Client& client, Output& out);
+CommandResult RunWhoAmI(const Invocation& invocation, Client& client, Output& out);
 
 }  // namespace zk::cli
 

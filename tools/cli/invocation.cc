@@ -240,10 +240,13 @@ absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
                                     AsAbsl(spec->name), " ", AsAbsl(spec->arguments)));
   }
   if (absl::Status s = CheckFlagsApply(*spec); !s.ok()) return usage_error(s.message());
-  // The first argument of every subcommand is a znode path: check it before connecting.
+  // The first argument of every subcommand that takes one is a znode path: check it before
+  // connecting.
   const bool sequential = absl::GetFlag(FLAGS_sequential);
-  if (absl::Status s = ValidatePath(spec->name, invocation.args[0],
-                                    sequential ? PathUse::kSequentialCreate : PathUse::kNode);
+  if (absl::Status s = invocation.args.empty()
+                           ? absl::OkStatus()
+                           : ValidatePath(spec->name, invocation.args[0],
+                                          sequential ? PathUse::kSequentialCreate : PathUse::kNode);
       !s.ok()) {
     return s;  // already "<op> <path>: <problem>"
   }
@@ -308,6 +311,9 @@ Commands:
       --watch             print instance changes ("added|removed|updated <service>/<id> ...",
                           the instances present at start as "added") until interrupted
       --count=N           with --watch: exit after N changes
+  whoami                Print the identities the server holds for zkcpp's session, one per
+                        line ("<scheme> <user>", e.g. "ip 127.0.0.1"). Always uses zkcpp's
+                        native engine: ZooKeeper 3.6+'s whoAmI, which the C library lacks.
 
 Global flags:
   --connect=HOSTS       host:port[,host:port...][/chroot] (default 127.0.0.1:2181)

@@ -2,8 +2,8 @@
 //
 //   zkcpp [flags] <command> <arguments> [-- <command to run>]
 //
-// Commands: ls, get, set, create, rm, stat, watch, lock, elect, services. `zkcpp --help` prints
-// the usage text (invocation.cc); `zkcpp` alone prints it on stderr and exits with 2.
+// Commands: ls, get, set, create, rm, stat, watch, lock, elect, services, whoami. `zkcpp --help`
+// prints the usage text (invocation.cc); `zkcpp` alone prints it on stderr and exits with 2.
 //
 // Exit codes:
 //   0  success
@@ -51,14 +51,15 @@ int Main(int argc, char** argv) {
   }
   const CommandSpec* spec = FindCommand(invocation->command);
   Output out(invocation->global.json, stdout);
-  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(invocation->global);
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectClient(invocation->global, spec->engine);
   if (!client.ok()) {
     out.Error(client.status());
     return ExitCodeFor(client.status());
   }
   CommandResult result = spec->run(*invocation, **client, out);
   if (!result.ok()) {
-    result = ExplainMissingChroot(invocation->command, invocation->args[0],
+    const std::string path = invocation->args.empty() ? "" : invocation->args[0];
+    result = ExplainMissingChroot(invocation->command, path,
                                   ChrootOf(invocation->global.connect), **client, result.status());
   }
   client->reset();  // closes the session: ephemeral nodes go, other clients see it at once

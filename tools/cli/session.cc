@@ -13,8 +13,10 @@ absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data()
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const GlobalOptions& global) {
+absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const GlobalOptions& global,
+                                                      std::optional<EngineKind> engine) {
   ClientOptions options;
+  options.engine = engine;
   options.connect_string = global.connect;
   options.session_timeout = global.session_timeout;
   options.operation_timeout = global.timeout;

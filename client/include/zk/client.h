@@ -205,6 +205,43 @@ class Client {
   void AsyncAddAuth(std::string_view scheme, std::string_view credential, StatusCallback done);
   absl::Status AddAuth(std::string_view scheme, std::string_view credential);
 
+  // --- ZooKeeper 3.6+ ---------------------------------------------------------------------------
+  // The ops ZooKeeper added in 3.6. They need a 3.6+ server and the native engine
+  // (EngineKind::kNative): the C library 3.8 has no call for them, so on the C-library engine
+  // they fail at once, before any I/O, with Unimplemented naming the op.
+
+  // Returns the identities the server holds for this session: one per scheme it authenticated
+  // (the connection's "ip", each AddAuth / digest_auth credential, ...), in the server's order.
+  // Errors: Unimplemented (C-library engine, or a server older than 3.6).
+  void AsyncWhoAmI(Callback<std::vector<ClientIdentity>> done);
+  absl::StatusOr<std::vector<ClientIdentity>> WhoAmI();
+
+  // Returns the paths (without the chroot) of the ephemeral nodes this session owns whose path
+  // starts with `prefix` as a string: "/app/eph" matches "/app/eph" and "/app/ephx/a" alike, so
+  // pass a whole node path and filter if only its subtree is wanted. "/" (the default) lists
+  // them all; under a chroot, all of those inside the chroot. In no particular order (the
+  // server's hash order). `prefix` need not exist; a prefix nothing matches gives an empty
+  // list, not NotFound.
+  // Errors: InvalidArgument (`prefix` breaks the path rules: it must be absolute, without a
+  // trailing '/'), Unimplemented (C-library engine).
+  void AsyncGetEphemerals(std::string_view prefix, Callback<std::vector<std::string>> done);
+  absl::StatusOr<std::vector<std::string>> GetEphemerals(std::string_view prefix = "/");
+
+  // Returns the number of descendants of `path`: children, grandchildren and so on (not
+  // `path` itself). For "/" that includes ZooKeeper's own nodes under /zookeeper.
+  // Errors: NotFound, PermissionDenied (no READ on `path`), Unimplemented (C-library engine).
+  void AsyncGetAllChildrenNumber(std::string_view path, Callback<int32_t> done);
+  absl::StatusOr<int32_t> GetAllChildrenNumber(std::string_view path);
+
+  // Reads every op of `ops` (op::Get, op::GetChildren) in one request: one round trip for
+  // many reads. Not a transaction: each op succeeds or fails on its own, and its
+  // ReadOpResult::status says which (NotFound, PermissionDenied), naming its op and path. The
+  // call itself fails only as a whole (connection loss, deadline, ...). No op leaves a watch.
+  // Errors: InvalidArgument (a path breaks the rules; the message names the op: "multi_read op
+  // 2 of 3 (get_children) a: ..."), Unimplemented (C-library engine).
+  void AsyncMultiRead(std::vector<ReadOp> ops, Callback<MultiReadResult> done);
+  absl::StatusOr<MultiReadResult> MultiRead(std::vector<ReadOp> ops);
+
   // --- watches ------------------------------------------------------------------------------
   // Reads like Get / Exists / GetChildren and leaves a one-shot watch that calls `on_event` once:
   // with the change (data: created, deleted, data changed; children: children changed, deleted)

@@ -153,6 +153,37 @@ inline StatusAwaitable Sync(Client& client, std::string_view path) {
   });
 }
 
+inline Awaitable<std::vector<ClientIdentity>> WhoAmI(Client& client) {
+  return Awaitable<std::vector<ClientIdentity>>(
+      [&client](Callback<std::vector<ClientIdentity>> done) mutable {
+        client.AsyncWhoAmI(std::move(done));
+      });
+}
+
+inline Awaitable<std::vector<std::string>> GetEphemerals(Client& client, std::string_view prefix) {
+  return Awaitable<std::vector<std::string>>(
+      [&client, prefix = std::string(prefix)](Callback<std::vector<std::string>> done) mutable {
+        client.AsyncGetEphemerals(prefix, std::move(done));
+      });
+}
+
+inline Awaitable<std::vector<std::string>> GetEphemerals(Client& client) {
+  return GetEphemerals(client, "/");
+}
+
+inline Awaitable<int32_t> GetAllChildrenNumber(Client& client, std::string_view path) {
+  return Awaitable<int32_t>([&client, path = std::string(path)](Callback<int32_t> done) mutable {
+    client.AsyncGetAllChildrenNumber(path, std::move(done));
+  });
+}
+
+inline Awaitable<MultiReadResult> MultiRead(Client& client, std::vector<ReadOp> ops) {
+  return Awaitable<MultiReadResult>(
+      [&client, ops = std::move(ops)](Callback<MultiReadResult> done) mutable {
+        client.AsyncMultiRead(std::move(ops), std::move(done));
+      });
+}
+
 }  // namespace zk::co
 
 #endif  // ZK_CORO_H_

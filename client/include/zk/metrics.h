@@ -36,12 +36,13 @@ namespace zk {
 // are the same operation; create_parents / protected creates count each request they send).
 enum class Operation : uint8_t {
   kCreate, kDelete, kExists, kGet, kSet, kGetChildren, kGetAcl, kSetAcl, kMulti, kSync, kAddAuth,
-  kAddWatch,
+  kWhoAmI, kGetEphemerals, kGetAllChildrenNumber, kMultiRead, kAddWatch,
 };
-inline constexpr size_t kOperationCount = 12;
+inline constexpr size_t kOperationCount = 16;
 
 // "create", "delete", "exists", "get", "set", "get_children", "get_acl", "set_acl", "multi",
-// "sync", "add_auth", "add_watch": the names errors use too.
+// "sync", "add_auth", "who_am_i", "get_ephemerals", "get_all_children_number", "multi_read",
+// "add_watch": the names errors use too.
 std::string_view OperationName(Operation operation);
 
 // Latencies in power-of-two buckets: bucket 0 counts latencies under 1 µs, bucket i (i ≥ 1) those
@@ -100,7 +101,9 @@ struct ClientMetrics {
 // One completed operation, as ClientOptions::on_operation sees it.
 struct OperationSample {
   Operation operation;
-  std::string_view path;  // as given by the caller ("" for multi and add_auth); valid in the call
+  // As given by the caller ("" for multi, multi_read, add_auth and who_am_i; the prefix for
+  // get_ephemerals); valid during the call.
+  std::string_view path;
   ZooError result;        // kOk, or the error (see ZooErrorToStatusCode)
   std::chrono::nanoseconds latency;
 };

@@ -55,6 +55,16 @@ struct Id {
   friend bool operator==(const Id&, const Id&) = default;
 };
 
+// One identity a session is authenticated as, as the server reports it (Client::WhoAmI): the
+// scheme ("ip", "digest", "sasl", "x509", "super", ...) and the user it names there: the client's
+// address for "ip", the user name (not the digest id of an ACL) for "digest", "" when the scheme
+// has no user name.
+struct ClientIdentity {
+  std::string scheme;
+  std::string user;
+  friend bool operator==(const ClientIdentity&, const ClientIdentity&) = default;
+};
+
 // One ACL entry: the permissions `perms` (a mask of Perm) granted to `id`.
 struct Acl {
   int32_t perms = kPermAll;
@@ -144,8 +154,16 @@ struct Check {
   std::string path;
   std::optional<int32_t> expected_version;
 };
+// The reads of a MultiRead.
+struct Get {
+  std::string path;
+};
+struct GetChildren {
+  std::string path;
+};
 }  // namespace op
 using Op = std::variant<op::Create, op::Delete, op::Set, op::Check>;
+using ReadOp = std::variant<op::Get, op::GetChildren>;
 
 // The result of one op of a successful Multi: `path` for creates, `stat` for sets.
 struct OpResult {
@@ -154,6 +172,20 @@ struct OpResult {
 };
 struct MultiResult {
   std::vector<OpResult> results;  // one per op, in order
+};
+
+// The result of one op of a MultiRead. Each op succeeds or fails on its own: `status` is its
+// error ("get /a: node does not exist", NotFound; PermissionDenied), or OK with, for an
+// op::Get, `data` and `stat`, and for an op::GetChildren, the `children` names (in the
+// server's order; ZooKeeper sends no Stat for them in a multiRead).
+struct ReadOpResult {
+  absl::Status status;
+  std::string data;
+  Stat stat;
+  std::vector<std::string> children;
+};
+struct MultiReadResult {
+  std::vector<ReadOpResult> results;  // one per op, in order
 };
 
 // What a watch reports.
