@@ -220,6 +220,31 @@ TEST_F(ClientTlsTest, OperationsAndAWatchOverMutualTls) {
   EXPECT_THAT(client->Get("/tls"), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(ClientTlsTest, ReconnectsOverTlsToTheSameSessionAfterAServerRestart) {
+  absl::StatusOr<std::unique_ptr<Client>> connected =
+      ConnectAndWait(TlsClientOptions(good_->secure_connect_string()));
+  ASSERT_THAT(connected, IsOk());
+  std::unique_ptr<Client> client = *std::move(connected);
+  SessionLog sessions;
+  EventLog events;
+  CloseOnExit close(client);
+  Subscription subscription = client->SubscribeSessionEvents(sessions.Callback());
+  const int64_t session = client->session_id();
+  ASSERT_THAT(client->Create("/tls-restart", "", {.mode = CreateMode::kEphemeral}), IsOk());
+  absl::StatusOr<Watched<GetResult>> watched =
+      client->GetAndWatch("/tls-restart", events.Callback());
+  ASSERT_THAT(watched, IsOk());
+
+  // A new TLS connection (a new handshake) to the restarted server resumes the session, and
+  // the watch is restored over it.
+  ASSERT_THAT(good_->Restart(), IsOk());
+  ASSERT_TRUE(sessions.WaitForState(SessionState::kReconnected).has_value());
+  EXPECT_EQ(client->session_id(), session);
+  ASSERT_THAT(client->Delete("/tls-restart"), IsOk());
+  ASSERT_TRUE(events.WaitForSize(1));
+  EXPECT_EQ(events.events()[0].type, WatchEventType::kDeleted);
+}
+
 TEST_F(ClientTlsTest, HostNameLocalhostVerifiesAgainstTheDnsName) {
   ClientOptions options = TlsClientOptions(absl::StrCat("localhost:", good_->secure_port()));
   options.engine = EngineKind::kNative;
