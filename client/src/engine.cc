@@ -21,8 +21,8 @@
 namespace zk::internal {
 namespace {
 
-// ClientOptions::engine, or else ZKCPP_ENGINE, or else the C library, or the
-// native engine with TLS (see zk/types.h).
+// ClientOptions::engine, or else ZKCPP_ENGINE, or else the C library, or the native engine with
+// TLS (see zk/types.h).
 absl::StatusOr<EngineKind> ChooseEngine(const ClientOptions& options) {
   if (options.engine) return *options.engine;
   const char* env = std::getenv("ZKCPP_ENGINE");

@@ -304,8 +304,8 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
   if (fd_ < 0) return PollInterest(now);  // the write failed: the next attempt is scheduled
   interest.fd = fd_;
   interest.read = tcp_connected_;
-  interest.write = !tcp_connected_ ||
-                   (StreamReady() ? out_offset_ < out_.size() : tls_->handshake_wants_write());
+  interest.write = !tcp_connected_ || (StreamReady() && out_offset_ < out_.size()) ||
+                   (tls_ != nullptr && tls_->wants_write());
   if (phase_ == Phase::kHandshake) interest.wake = attempt_deadline_;
   return interest;
 }
@@ -370,7 +370,8 @@ void NativeTransport::Process(bool readable, bool writable) {
   }
   if (!StreamReady()) return;
   if (writable) WriteOut();
-  if (!readable || fd_ < 0) return;
+  // A TLS read may have stopped to wait for writability (a TLS 1.3 key update to answer).
+  if (!(readable || (writable && tls_ != nullptr)) || fd_ < 0) return;
   // Read what is there now, in chunks, without waiting for more.
   char buffer[64 * 1024];
   const int fd = fd_;

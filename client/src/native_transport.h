@@ -1,29 +1,20 @@
-// NativeTransport: the transport (transport.h) that speaks ZooKeeper's protocol
-// itself, through zk/proto, on a non-blocking socket driven by the engine's
-// loop. It does what the C library does for the other transport, per client and
-// without a process-wide lock:
-//   - the handshake (session id and password, the read-only byte) and, after
-//   it, the replay of
-//     every credential and of every watch (SetWatches, split into frames of at
-//     most 128 KB so that any number of watches is restored);
-//   - pings after a third of the negotiated timeout without a send, and a read
-//   timeout after
+// NativeTransport: the transport (transport.h) that speaks ZooKeeper's protocol itself, through
+// zk/proto, on a non-blocking socket driven by the engine's loop. It does what the C library
+// does for the other transport, per client and without a process-wide lock:
+//   - the handshake (session id and password, the read-only byte) and, after it, the replay of
+//     every credential and of every watch (SetWatches, split into frames of at most 128 KB so
+//     that any number of watches is restored);
+//   - pings after a third of the negotiated timeout without a send, and a read timeout after
 //     two thirds of it without a byte from the server;
-//   - reconnects over a shuffled host list (host_list.h), immediately after a
-//   loss and with a
+//   - reconnects over a shuffled host list (host_list.h), immediately after a loss and with a
 //     jittered exponential backoff after failed attempts;
-//   - the chroot, added to every path sent and removed from every path
-//   received;
-//   - TLS (ClientOptions::tls, tls_session.h): a handshake after the TCP
-//   connect and before the
-//     ConnectRequest, then every byte through the TLS session; a failed
-//     handshake drops the connection like any other connection failure;
-//   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame
-//   over it, a reply
-//     to no request, or one that does not decode drops the connection with a
-//     logged reason.
-// Not yet: the search for a read-write server while connected to a read-only
-// one.
+//   - the chroot, added to every path sent and removed from every path received;
+//   - TLS (ClientOptions::tls, tls_session.h): a handshake after the TCP connect and before the
+//     ConnectRequest, then every byte through the TLS session; a failed handshake drops the
+//     connection like any other connection failure;
+//   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame over it, a reply
+//     to no request, or one that does not decode drops the connection with a logged reason.
+// Not yet: the search for a read-write server while connected to a read-only one.
 
 #ifndef ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
 #define ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
@@ -50,8 +41,7 @@ namespace zk::internal {
 
 class NativeTransport final : public Transport {
  public:
-  // `events` and `credentials` outlive the transport. `tls`: null for plaintext
-  // connections.
+  // `events` and `credentials` outlive the transport. `tls`: null for plaintext connections.
   NativeTransport(const ClientOptions& options, TransportEvents* events,
                   const CredentialList* credentials, std::shared_ptr<const TlsContext> tls = {});
   ~NativeTransport() override;
@@ -91,8 +81,7 @@ class NativeTransport final : public Transport {
   void OnTcpConnected();
   // Advances the TLS handshake; drops the connection if it fails.
   void ContinueTlsHandshake();
-  // True once bytes of the protocol may flow: TCP connected and, with TLS, the
-  // handshake done.
+  // True once bytes of the protocol may flow: TCP connected and, with TLS, the handshake done.
   bool StreamReady() const { return tcp_connected_ && (tls_ == nullptr || tls_->established()); }
   // read(2) / send(2) on the socket, or through the TLS session.
   ssize_t ReadSome(char* buffer, size_t size);

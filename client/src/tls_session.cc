@@ -237,6 +237,9 @@ TlsSession::Step TlsSession::Classify(int rc, std::string_view what) {
     } else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
                reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
       hint = "does the server speak TLS on this port?";
+    } else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+               reason == SSL_R_UNSUPPORTED_PROTOCOL) {
+      hint = "no TLS version in common: see TlsOptions::min_version";
     } else if (reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
                reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||
                reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA) {

@@ -1,15 +1,11 @@
 // TLS for the native transport (ClientOptions::tls), with OpenSSL 3:
-//   - TlsContext: the SSL_CTX of one client, built once by Client::Connect from
-//   TlsOptions
-//     (trust store, client certificate and key, lowest version); bad options
-//     fail there.
-//   - TlsSession: one TLS connection over a connected non-blocking socket: the
-//   handshake,
-//     then reads and writes that report "would block" as errno EAGAIN, as
-//     read()/send() do, so that the transport's loop treats both byte streams
-//     alike.
-// The socket is written with send(MSG_NOSIGNAL), never write(): a peer that is
-// gone must not raise SIGPIPE in the user's process.
+//   - TlsContext: the SSL_CTX of one client, built once by Client::Connect from TlsOptions
+//     (trust store, client certificate and key, lowest version); bad options fail there.
+//   - TlsSession: one TLS connection over a connected non-blocking socket: the handshake, then
+//     reads and writes that report "would block" as errno EAGAIN, as read()/send() do, so that
+//     the transport's loop treats both byte streams alike.
+// The socket is written with send(MSG_NOSIGNAL), never write(): a peer that is gone must not
+// raise SIGPIPE in the user's process.
 
 #ifndef ZK_CLIENT_SRC_TLS_SESSION_H_
 #define ZK_CLIENT_SRC_TLS_SESSION_H_
@@ -71,9 +67,9 @@ class TlsSession {
   // Advances the handshake. After kFailed, error() says why.
   Step Handshake();
   bool established() const { return established_; }
-  // True if the handshake last stopped to wait for the socket to become
+  // True if the last step (handshake, read or write) stopped to wait for the socket to become
   // writable.
-  bool handshake_wants_write() const { return wants_write_; }
+  bool wants_write() const { return wants_write_; }
 
   // As read(2) / send(2): > 0 bytes, 0 (Read only) the peer closed the TLS
   // connection, or -1 with errno EAGAIN (try again when the socket is ready) or

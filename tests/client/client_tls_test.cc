@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,6 +78,8 @@ std::string MessageOf(const absl::StatusOr<T>& result, absl::StatusCode code) {
 class ClientTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // The tests choose the engine themselves (TLS picks the native one when none is chosen).
+    unsetenv("ZKCPP_ENGINE");
     absl::StatusOr<std::unique_ptr<TestCertificates>> pki = TestCertificates::Create();
     if (!pki.ok()) {
       setup_error_ = new absl::Status(pki.status());
@@ -296,6 +299,15 @@ TEST_F(ClientTlsTest, PlaintextPortFailsTheHandshake) {
   const std::string line = ExpectNoConnection(TlsClientOptions(good_->connect_string()),
                                               good_->connect_string(), "TLS handshake");
   EXPECT_THAT(line, HasSubstr("does the server speak TLS on this port?"));
+}
+
+TEST_F(ClientTlsTest, MinimumVersionAboveTheServersFailsTheHandshake) {
+  // ZooKeeper 3.8.0 speaks TLS 1.2 unless configured otherwise.
+  ClientOptions options = TlsClientOptions(good_->secure_connect_string());
+  options.tls->min_version = TlsVersion::kTls13;
+  const std::string line =
+      ExpectNoConnection(std::move(options), good_->secure_connect_string(), "TLS handshake");
+  EXPECT_THAT(line, HasSubstr("no TLS version in common"));
 }
 
 TEST_F(ClientTlsTest, SilentPeerTimesOutTheHandshake) {

@@ -259,6 +259,8 @@ struct TlsOptions {
   // against the certificate's DNS names, an IP address against its IP addresses. Off: any
   // certificate signed by a trusted CA is accepted (the chain and dates are still checked).
   bool verify_hostname = true;
+  // The lowest version accepted. ZooKeeper 3.8 servers speak TLS 1.2 only, unless their
+  // ssl.protocol / ssl.enabledProtocols say otherwise: kTls13 fails the handshake there.
   TlsVersion min_version = TlsVersion::kTls12;
 };
 

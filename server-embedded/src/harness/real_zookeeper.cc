@@ -12,8 +12,7 @@
 namespace zk::testing {
 namespace {
 
-// The flags and zoo.cfg keys of a TLS server (real-zookeeper.md, "TLS and
-// SASL").
+// The flags and zoo.cfg keys of a TLS server (real-zookeeper.md, "TLS and SASL").
 void AddTlsSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
                     std::map<std::string, std::string>& config) {
   config["secureClientPort"] = absl::StrCat(secure_port);

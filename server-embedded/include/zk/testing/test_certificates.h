@@ -1,31 +1,25 @@
 // zkcpp testing: throw-away TLS key material for tests against a TLS ZooKeeper.
 //
-// TestCertificates makes, in a fresh temporary directory and with the `openssl`
-// command-line tool (Debian's `openssl` package), a small test PKI of PEM
-// files:
+// TestCertificates makes, in a fresh temporary directory and with the `openssl` command-line
+// tool (Debian's `openssl` package), a small test PKI of PEM files:
 //   - a test CA, and a second, unrelated CA;
-//   - server certificates signed by the test CA: a good one (subjectAltName
-//   IP:127.0.0.1 and
-//     DNS:localhost), one that expired a day ago (same names), and one that
-//     names only "zkcpp-elsewhere.invalid";
+//   - server certificates signed by the test CA: a good one (subjectAltName IP:127.0.0.1 and
+//     DNS:localhost), one that expired a day ago (same names), and one that names only
+//     "zkcpp-elsewhere.invalid";
 //   - a client certificate signed by the test CA.
-// Each server key store is one ".pem" file with the unencrypted private key and
-// the certificate, as RealZooKeeperTls::key_store takes it (ZooKeeper 3.8 reads
-// PEM stores). Keys are EC P-256: generating the set takes a few hundred
-// milliseconds. The destructor removes the directory (unless
-// $ZKCPP_KEEP_TEST_DIRS is set).
+// Each server key store is one ".pem" file with the unencrypted private key and the
+// certificate, as RealZooKeeperTls::key_store takes it (ZooKeeper 3.8 reads PEM stores). Keys
+// are EC P-256: generating the set takes a few hundred milliseconds. The destructor removes
+// the directory (unless $ZKCPP_KEEP_TEST_DIRS is set).
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<zk::testing::TestCertificates>> pki =
 //       zk::testing::TestCertificates::Create();
 //   zk::testing::RealZooKeeperOptions options;
-//   options.tls = zk::testing::RealZooKeeperTls{.key_store =
-//   (*pki)->server_key_store(),
-//                                               .trust_store =
-//                                               (*pki)->ca_file()};
+//   options.tls = zk::testing::RealZooKeeperTls{.key_store = (*pki)->server_key_store(),
+//                                               .trust_store = (*pki)->ca_file()};
 //   ... zk::ClientOptions{.connect_string = server->secure_connect_string(),
-//                         .tls = zk::TlsOptions{.ca_file = (*pki)->ca_file()}}
-//                         ...
+//                         .tls = zk::TlsOptions{.ca_file = (*pki)->ca_file()}} ...
 
 #ifndef ZK_TESTING_TEST_CERTIFICATES_H_
 #define ZK_TESTING_TEST_CERTIFICATES_H_
