@@ -256,6 +256,15 @@ TEST_F(ClientTlsTest, HostNameLocalhostVerifiesAgainstTheDnsName) {
   EXPECT_THAT((*client)->Get("/"), IsOk());
 }
 
+TEST_F(ClientTlsTest, CaDirectoryIsATrustStoreToo) {
+  ClientOptions options = TlsClientOptions(good_->secure_connect_string());
+  options.tls->ca_file.clear();
+  options.tls->ca_directory = pki_->ca_directory();
+  absl::StatusOr<std::unique_ptr<Client>> client = ConnectAndWait(std::move(options));
+  ASSERT_THAT(client, IsOk());
+  EXPECT_THAT((*client)->Get("/"), IsOk());
+}
+
 TEST_F(ClientTlsTest, ServerThatNeedsAClientCertificateRefusesAClientWithout) {
   ClientOptions options = TlsClientOptions(good_->secure_connect_string());
   options.tls->cert_file.clear();
@@ -360,6 +369,11 @@ TEST_F(ClientTlsTest, BadTlsFilesFailConnect) {
   options.tls->key_file = pki_->server_key_store();
   EXPECT_THAT(MessageOf(Client::Connect(options), absl::StatusCode::kInvalidArgument),
               AllOf(HasSubstr(pki_->server_key_store()), HasSubstr("does not match")));
+
+  options = TlsClientOptions(good_->secure_connect_string());
+  options.tls->ca_directory = pki_->ca_file();
+  EXPECT_THAT(MessageOf(Client::Connect(options), absl::StatusCode::kInvalidArgument),
+              AllOf(HasSubstr("tls.ca_directory"), HasSubstr("not a directory")));
 
   // A file that holds no certificate.
   options = TlsClientOptions(good_->secure_connect_string());

@@ -1,5 +1,6 @@
 #include "zk/testing/test_certificates.h"
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -105,6 +106,20 @@ class Maker {
                 Path(name + ".pem")});
   }
 
+  // `directory` holding <ca>.pem under its subject hash, as TlsOptions::ca_directory reads it.
+  absl::Status MakeCaDirectory(const std::string& ca, const std::string& directory) {
+    std::error_code error;
+    std::filesystem::create_directory(Path(directory), error);
+    if (error) {
+      return absl::InternalError(absl::StrCat("create ", Path(directory), ": ", error.message()));
+    }
+    if (absl::Status s = WriteAll(Path(directory + "/" + ca + ".pem"), ReadAll(Path(ca + ".pem")));
+        !s.ok()) {
+      return s;
+    }
+    return Run({"rehash", Path(directory)});
+  }
+
   // <name>-keystore.pem: the key and the certificate of <name>, as ZooKeeper
   // reads a PEM store.
   absl::Status MakeKeyStore(const std::string& name) {
@@ -137,6 +152,7 @@ absl::StatusOr<std::unique_ptr<TestCertificates>> TestCertificates::Create() {
       [&] { return maker.MakeKeyStore("server"); },
       [&] { return maker.MakeKeyStore("expired"); },
       [&] { return maker.MakeKeyStore("elsewhere"); },
+      [&] { return maker.MakeCaDirectory("ca", "ca-dir"); },
   };
   for (const auto& step : steps) {
     if (absl::Status s = step(); !s.ok()) return s;

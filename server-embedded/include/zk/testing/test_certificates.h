@@ -6,7 +6,8 @@
 //   - server certificates signed by the test CA: a good one (subjectAltName IP:127.0.0.1 and
 //     DNS:localhost), one that expired a day ago (same names), and one that names only
 //     "zkcpp-elsewhere.invalid";
-//   - a client certificate signed by the test CA.
+//   - a client certificate signed by the test CA;
+//   - a CA directory in OpenSSL's hashed layout holding the test CA (TlsOptions::ca_directory).
 // Each server key store is one ".pem" file with the unencrypted private key and the
 // certificate, as RealZooKeeperTls::key_store takes it (ZooKeeper 3.8 reads PEM stores). Keys
 // are EC P-256: generating the set takes a few hundred milliseconds. The destructor removes
@@ -45,6 +46,8 @@ class TestCertificates {
   const std::string& directory() const { return directory_; }
   // The test CA's certificate: the trust store of clients and of the server.
   std::string ca_file() const { return File("ca.pem"); }
+  // A directory with the test CA's certificate under its subject hash (`openssl rehash`).
+  std::string ca_directory() const { return File("ca-dir"); }
   // An unrelated CA's certificate: trusting only it, a client refuses every
   // server here.
   std::string other_ca_file() const { return File("other-ca.pem"); }
