@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   libzookeeper-st-dev libzookeeper-mt2
-  libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
-  zookeeper default-jre-headless
+  libssl-dev openssl libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
+  zookeeper libnetty-java default-jre-headless
   default-jdk-headless libcurator-framework-java libcurator-recipes-java libcurator-discovery-java
   python3-kazoo
 )

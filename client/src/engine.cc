@@ -21,13 +21,15 @@
 namespace zk::internal {
 namespace {
 
-// ClientOptions::engine, or else ZKCPP_ENGINE, or else the C library (see zk/types.h).
+// ClientOptions::engine, or else ZKCPP_ENGINE, or else the C library, or the native engine with
+// TLS (see zk/types.h).
 absl::StatusOr<EngineKind> ChooseEngine(const ClientOptions& options) {
   if (options.engine) return *options.engine;
   const char* env = std::getenv("ZKCPP_ENGINE");
-  if (env == nullptr || *env == '\0' || std::string_view(env) == "clib") {
-    return EngineKind::kCLibrary;
+  if (env == nullptr || *env == '\0') {
+    return options.tls ? EngineKind::kNative : EngineKind::kCLibrary;
   }
+  if (std::string_view(env) == "clib") return EngineKind::kCLibrary;
   if (std::string_view(env) == "native") return EngineKind::kNative;
   return absl::InvalidArgumentError(
       StrCat("connect: ZKCPP_ENGINE is \"", env, "\"; expected \"native\" or \"clib\""));
@@ -91,6 +93,18 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
   }
   absl::StatusOr<EngineKind> kind = ChooseEngine(options);
   if (!kind.ok()) return kind.status();
+  std::shared_ptr<const TlsContext> tls;
+  if (options.tls) {
+    if (*kind == EngineKind::kCLibrary) {
+      return absl::InvalidArgumentError(
+          StrCat("connect: tls is set but the engine is the C library (",
+                 options.engine ? "ClientOptions::engine" : "ZKCPP_ENGINE=clib",
+                 "), which has no TLS; use EngineKind::kNative"));
+    }
+    absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(*options.tls);
+    if (!context.ok()) return context.status();
+    tls = *std::move(context);
+  }
   std::shared_ptr<Engine> engine(new Engine(std::move(options)));
   engine->wakeup_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (engine->wakeup_fd_ < 0) {
@@ -99,7 +113,8 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
   engine->kind_ = *kind;
   if (*kind == EngineKind::kNative) {
     engine->transport_ = std::make_unique<NativeTransport>(
-        engine->options_, static_cast<TransportEvents*>(engine.get()), &engine->credentials_);
+        engine->options_, static_cast<TransportEvents*>(engine.get()), &engine->credentials_,
+        std::move(tls));
   } else {
     engine->transport_ = std::make_unique<CLibTransport>(
         engine->options_, static_cast<TransportEvents*>(engine.get()), &engine->credentials_);
@@ -562,7 +577,8 @@ absl::Status Engine::WaitUntilConnected(absl::Duration timeout) {
   if (!state_mu_.AwaitWithTimeout(ready, timeout)) {
     return absl::DeadlineExceededError(StrCat(
         "wait_until_connected ", options_.connect_string, ": not connected within ",
-        absl::FormatDuration(timeout)));
+        absl::FormatDuration(timeout),
+        last_connection_error_.empty() ? "" : "; last connection error: ", last_connection_error_));
   }
   if (closed_) return absl::CancelledError("wait_until_connected: client is closed");
   return absl::OkStatus();
@@ -707,6 +723,11 @@ void Engine::Log(LogLevel level, std::string_view message) {
 }
 
 void Engine::OnServerContact() { RecordServerContact(); }
+
+void Engine::OnConnectionError(std::string_view reason) {
+  MutexLock lock(&state_mu_);
+  last_connection_error_.assign(reason.data(), reason.size());
+}
 
 // ---------------------------------------------------------------------------------------------
 // The loop

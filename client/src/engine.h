@@ -118,6 +118,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
                               std::string_view watched_path, WatchKind kind) override;
   void Log(LogLevel level, std::string_view message) override;
   void OnServerContact() override;
+  void OnConnectionError(std::string_view reason) override;
 
   // Writes to the wakeup eventfd if the loop sleeps in poll().
   void WakeLoopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -183,6 +184,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   int64_t session_id_ ABSL_GUARDED_BY(state_mu_) = 0;
   std::string session_password_ ABSL_GUARDED_BY(state_mu_);
   absl::Duration negotiated_timeout_ ABSL_GUARDED_BY(state_mu_) = absl::ZeroDuration();
+  // The reason of the last connection failure, for WaitUntilConnected's error.
+  std::string last_connection_error_ ABSL_GUARDED_BY(state_mu_);
   // When the server was last heard from (absl::ToUnixNanos), and two thirds of the negotiated
   // timeout in nanoseconds (0 while not connected): written by the loop, read by any thread.
   std::atomic<int64_t> last_contact_ns_{0};

@@ -72,6 +72,7 @@ absl::Status HostList::Resolve() {
       Address address;
       std::memcpy(&address.storage, ai->ai_addr, ai->ai_addrlen);
       address.length = ai->ai_addrlen;
+      address.host = host.host;
       address.name = ai->ai_family == AF_INET6 ? StrCat("[", host.host, "]:", host.port)
                                                : StrCat(host.host, ":", host.port);
       addresses.push_back(std::move(address));

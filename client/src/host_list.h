@@ -33,6 +33,7 @@ absl::StatusOr<std::vector<HostPort>> ParseHosts(std::string_view connect_string
 struct Address {
   sockaddr_storage storage;
   socklen_t length = 0;
+  std::string host;  // the host as written in the connect string (for TLS checks)
   std::string name;  // "host:port" for logs and errors
 };
 

@@ -88,10 +88,12 @@ std::string ErrnoText(int error) { return std::strerror(error); }
 }  // namespace
 
 NativeTransport::NativeTransport(const ClientOptions& options, TransportEvents* events,
-                                 const CredentialList* credentials)
+                                 const CredentialList* credentials,
+                                 std::shared_ptr<const TlsContext> tls)
     : options_(options),
       events_(events),
       credentials_(credentials),
+      tls_context_(std::move(tls)),
       random_(std::random_device{}()),
       decoder_(static_cast<int32_t>(std::min<size_t>(options.max_frame_bytes, INT32_MAX))) {}
 
@@ -154,13 +156,18 @@ void NativeTransport::Close() {
     while (!answered && fd_ >= 0 && absl::Now() < deadline) {
       const bool want_write = out_offset_ < out_.size();
       pollfd pfd{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
-      const int left_ms = static_cast<int>(
-          absl::ToInt64Milliseconds(deadline - absl::Now() + absl::Microseconds(999)));
-      if (poll(&pfd, 1, std::max(left_ms, 0)) <= 0) break;
+      if (tls_ != nullptr && tls_->HasBufferedData()) {
+        pfd.revents = POLLIN;  // decrypted bytes wait in OpenSSL, where poll cannot see them
+      } else {
+        const int left_ms = static_cast<int>(
+            absl::ToInt64Milliseconds(deadline - absl::Now() + absl::Microseconds(999)));
+        if (poll(&pfd, 1, std::max(left_ms, 0)) <= 0) break;
+      }
       if (pfd.revents & POLLOUT) WriteOut();
       if (fd_ < 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buffer[4096];
-      const ssize_t n = read(fd_, buffer, sizeof(buffer));
+      const ssize_t n = ReadSome(buffer, sizeof(buffer));
+      if (n < 0 && errno == EAGAIN) continue;
       if (n <= 0) break;
       decoder_.Append(std::string_view(buffer, static_cast<size_t>(n)));
       std::string_view frame;
@@ -330,7 +337,9 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
       break;
     case Phase::kHandshake:
       if (now >= attempt_deadline_) {
-        Drop("no answer to the handshake in time");
+        Drop(tcp_connected_ && tls_ != nullptr && !tls_->established()
+                 ? "TLS handshake: not finished in time"
+                 : "no answer to the handshake in time");
         return PollInterest(now);
       }
       break;
@@ -351,11 +360,12 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
       break;
     }
   }
-  if (tcp_connected_) WriteOut();
+  if (StreamReady()) WriteOut();
   if (fd_ < 0) return PollInterest(now);  // the write failed: the next attempt is scheduled
   interest.fd = fd_;
   interest.read = tcp_connected_;
-  interest.write = !tcp_connected_ || out_offset_ < out_.size();
+  interest.write = !tcp_connected_ || (StreamReady() && out_offset_ < out_.size()) ||
+                   (tls_ != nullptr && tls_->wants_write());
   if (phase_ == Phase::kHandshake) interest.wake = attempt_deadline_;
   return interest;
 }
@@ -397,7 +407,7 @@ void NativeTransport::Connect(absl::Time now) {
   request.Encode(writer);
   Queue(writer.TakeFrame());
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&address->storage), address->length) == 0) {
-    tcp_connected_ = true;
+    OnTcpConnected();
   } else if (errno != EINPROGRESS) {
     Drop(StrCat("connect: ", ErrnoText(errno)));
   }
@@ -413,22 +423,27 @@ void NativeTransport::Process(bool readable, bool writable) {
       Drop(StrCat("connect: ", ErrnoText(error)));
       return;
     }
-    tcp_connected_ = true;
+    OnTcpConnected();
+    if (fd_ < 0) return;
+  } else if (tls_ != nullptr && !tls_->established()) {
+    ContinueTlsHandshake();
   }
+  if (!StreamReady()) return;
   if (writable) WriteOut();
-  if (!readable || fd_ < 0) return;
+  // A TLS read may have stopped to wait for writability (a TLS 1.3 key update to answer).
+  if (!(readable || (writable && tls_ != nullptr)) || fd_ < 0) return;
   // Read what is there now, in chunks, without waiting for more.
   char buffer[64 * 1024];
   const int fd = fd_;
   while (fd_ == fd) {
-    const ssize_t n = read(fd_, buffer, sizeof(buffer));
+    const ssize_t n = ReadSome(buffer, sizeof(buffer));
     if (n == 0) {
       Drop("the server closed the connection");
       return;
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) Drop(StrCat("read: ", ErrnoText(errno)));
+      if (errno != EAGAIN && errno != EWOULDBLOCK) Drop(StrError("read", errno));
       break;
     }
     last_receive_ = absl::Now();
@@ -445,8 +460,37 @@ void NativeTransport::Process(bool readable, bool writable) {
       }
       HandleFrame(frame);
     }
-    if (static_cast<size_t>(n) < sizeof(buffer)) break;
+    // A short read empties the socket; TLS hands out one record at a time, so
+    // read on until it says it would block.
+    if (tls_ == nullptr && static_cast<size_t>(n) < sizeof(buffer)) break;
   }
+}
+
+void NativeTransport::OnTcpConnected() {
+  tcp_connected_ = true;
+  if (tls_context_ == nullptr) return;
+  tls_ = std::make_unique<TlsSession>(*tls_context_, fd_, address_->host);
+  ContinueTlsHandshake();
+}
+
+void NativeTransport::ContinueTlsHandshake() {
+  if (tls_->Handshake() == TlsSession::Step::kFailed) {
+    Drop(std::string(tls_->error()));
+    return;
+  }
+  // The ConnectRequest waits in out_ until the handshake is done.
+  if (tls_->established()) WriteOut();
+}
+
+ssize_t NativeTransport::ReadSome(char* buffer, size_t size) {
+  if (tls_ != nullptr) return tls_->Read(buffer, size);
+  return read(fd_, buffer, size);
+}
+
+std::string NativeTransport::StrError(std::string_view what, int error) const {
+  // The TLS session's reason already names what failed ("TLS read: ...").
+  if (tls_ != nullptr && error == EIO) return tls_->error();
+  return StrCat(what, ": ", ErrnoText(error));
 }
 
 void NativeTransport::HandleFrame(std::string_view frame) {
@@ -699,9 +743,10 @@ void NativeTransport::Answer(const Pending& pending, Reply reply) {
 
 void NativeTransport::Drop(std::string_view reason) {
   const bool was_connected = phase_ == Phase::kConnected;
+  const std::string where = address_ != nullptr ? address_->name : options_.connect_string;
+  events_->OnConnectionError(StrCat(where, ": ", reason));
   events_->Log(was_connected ? LogLevel::kWarning : LogLevel::kInfo,
-               StrCat(address_ != nullptr ? address_->name : options_.connect_string,
-                      ": session 0x", absl::Hex(session_.id), ": ", reason,
+               StrCat(where, ": session 0x", absl::Hex(session_.id), ": ", reason,
                       was_connected ? "; reconnecting" : "; trying the next server"));
   CloseSocket();
   if (was_connected) {
@@ -771,6 +816,10 @@ void NativeTransport::Fail(TransportState state, std::string_view reason) {
 }
 
 void NativeTransport::CloseSocket() {
+  if (tls_ != nullptr) {
+    tls_->Shutdown();
+    tls_.reset();
+  }
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   tcp_connected_ = false;
@@ -789,12 +838,14 @@ void NativeTransport::Queue(std::string frame) {
 
 void NativeTransport::WriteOut() {
   while (fd_ >= 0 && out_offset_ < out_.size()) {
-    const ssize_t n = send(fd_, out_.data() + out_offset_, out_.size() - out_offset_,
-                           MSG_NOSIGNAL);
+    const char* data = out_.data() + out_offset_;
+    const size_t size = out_.size() - out_offset_;
+    const ssize_t n =
+        tls_ != nullptr ? tls_->Write(data, size) : send(fd_, data, size, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      Drop(StrCat("send: ", ErrnoText(errno)));
+      Drop(StrError("send", errno));
       return;
     }
     out_offset_ += static_cast<size_t>(n);

@@ -9,6 +9,9 @@
 //   - reconnects over a shuffled host list (host_list.h), immediately after a loss and with a
 //     jittered exponential backoff after failed attempts;
 //   - the chroot, added to every path sent and removed from every path received;
+//   - TLS (ClientOptions::tls, tls_session.h): a handshake after the TCP connect and before the
+//     ConnectRequest, then every byte through the TLS session; a failed handshake drops the
+//     connection like any other connection failure;
 //   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame over it, a reply
 //     to no request, or one that does not decode drops the connection with a logged reason.
 // Not yet: the search for a read-write server while connected to a read-only one.
@@ -16,8 +19,11 @@
 #ifndef ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
 #define ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -27,6 +33,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "host_list.h"
+#include "tls_session.h"
 #include "transport.h"
 #include "zk/proto/frame_decoder.h"
 
@@ -34,9 +41,9 @@ namespace zk::internal {
 
 class NativeTransport final : public Transport {
  public:
-  // `events` and `credentials` outlive the transport.
+  // `events` and `credentials` outlive the transport. `tls`: null for plaintext connections.
   NativeTransport(const ClientOptions& options, TransportEvents* events,
-                  const CredentialList* credentials);
+                  const CredentialList* credentials, std::shared_ptr<const TlsContext> tls = {});
   ~NativeTransport() override;
 
   absl::Status Open() override;
@@ -72,6 +79,16 @@ class NativeTransport final : public Transport {
   // Drops the connection for good (expired / refused): reports `state`, no reconnect.
   void Fail(TransportState state, std::string_view reason);
   void CloseSocket();
+  // The TCP connection is up: starts the TLS handshake if TLS is on.
+  void OnTcpConnected();
+  // Advances the TLS handshake; drops the connection if it fails.
+  void ContinueTlsHandshake();
+  // True once bytes of the protocol may flow: TCP connected and, with TLS, the handshake done.
+  bool StreamReady() const { return tcp_connected_ && (tls_ == nullptr || tls_->established()); }
+  // read(2) / send(2) on the socket, or through the TLS session.
+  ssize_t ReadSome(char* buffer, size_t size);
+  // "<what>: <errno text>", or the TLS session's reason when it failed.
+  std::string StrError(std::string_view what, int error) const;
   void WriteOut();
   void HandleFrame(std::string_view frame);
   void HandleConnectResponse(std::string_view frame);
@@ -93,6 +110,7 @@ class NativeTransport final : public Transport {
   const ClientOptions& options_;
   TransportEvents* const events_;
   const CredentialList* const credentials_;
+  const std::shared_ptr<const TlsContext> tls_context_;  // null: plaintext
   std::optional<HostList> hosts_;
   std::mt19937_64 random_;
 
@@ -101,6 +119,7 @@ class NativeTransport final : public Transport {
   int fd_ = -1;
   const Address* address_ = nullptr;  // of the current attempt or connection
   bool tcp_connected_ = false;
+  std::unique_ptr<TlsSession> tls_;  // of the current connection, with TLS on
   absl::Time attempt_deadline_ = absl::InfiniteFuture();
   absl::Time backoff_until_ = absl::InfinitePast();
   int failed_attempts_ = 0;

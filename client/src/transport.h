@@ -60,6 +60,8 @@ class TransportEvents {
   virtual void Log(LogLevel level, std::string_view message) = 0;
   // Bytes arrived from the server on a live connection.
   virtual void OnServerContact() = 0;
+  // A connection (or an attempt at one) ended for `reason`, "<host:port>: <what happened>".
+  virtual void OnConnectionError(std::string_view reason) = 0;
 
  protected:
   ~TransportEvents() = default;

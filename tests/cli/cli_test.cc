@@ -29,6 +29,8 @@
 #include "zk/recipes/leader_election.h"
 #include "zk/recipes/lock.h"
 #include "zk/recipes/service_registry.h"
+#include "zk/testing/real_zookeeper.h"
+#include "zk/testing/test_certificates.h"
 
 namespace zk::cli_test {
 namespace {
@@ -591,6 +593,36 @@ TEST(CliUsageTest, NoServerExitsWithThree) {
       RunCli({absl::StrCat("--connect=127.0.0.1:", (*ports)[0]), "--timeout=500ms", "get", "/a"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("no session within"));
+}
+
+// --tls-ca-file (with the client certificate flags) against a real ZooKeeper serving TLS that
+// needs a client certificate; with the wrong CA, the failure names the certificate check.
+TEST(CliTlsTest, TlsFlagsConnectToASecurePort) {
+  absl::StatusOr<std::unique_ptr<zk::testing::TestCertificates>> pki =
+      zk::testing::TestCertificates::Create();
+  ASSERT_THAT(pki, IsOk());
+  zk::testing::RealZooKeeperOptions options;
+  options.tls = zk::testing::RealZooKeeperTls{.key_store = (*pki)->server_key_store(),
+                                              .trust_store = (*pki)->ca_file(),
+                                              .client_auth = zk::testing::TlsClientAuth::kNeed};
+  absl::StatusOr<std::unique_ptr<zk::testing::RealZooKeeper>> server =
+      zk::testing::RealZooKeeper::Start(std::move(options));
+  ASSERT_THAT(server, IsOk());
+  const std::string connect = "--connect=" + (*server)->secure_connect_string();
+  const std::string cert = "--tls-cert-file=" + (*pki)->client_cert_file();
+  const std::string key = "--tls-key-file=" + (*pki)->client_key_file();
+
+  CliResult r = RunCli(
+      {connect, "--tls-ca-file=" + (*pki)->ca_file(), cert, key, "create", "/cli-tls", "over tls"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = RunCli({connect, "--tls_ca_file", (*pki)->ca_file(), cert, key, "get", "/cli-tls"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "over tls");
+
+  r = RunCli({connect, "--tls-ca-file=" + (*pki)->other_ca_file(), cert, key, "--timeout=1s", "get",
+              "/cli-tls"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("certificate verify failed"));
 }
 
 }  // namespace

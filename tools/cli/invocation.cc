@@ -1,5 +1,6 @@
 #include "cli/invocation.h"
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 
@@ -20,6 +21,10 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, session_timeout, absl::Seconds(10), "requested session timeout");
 ABSL_FLAG(bool, json, false, "print one JSON object per line for each result or event");
 ABSL_FLAG(bool, verbose, false, "show the ZooKeeper C library's log on stderr");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "TLS: PEM file of the CAs that sign the servers' certificates");
+ABSL_FLAG(std::string, tls_cert_file, "", "TLS: the client's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key_file, "", "TLS: the client's private key (PEM)");
 
 // Subcommand flags (which apply where: commands.cc).
 ABSL_FLAG(bool, recursive, false, "ls, rm, watch: the whole subtree");
@@ -42,8 +47,9 @@ namespace {
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // The flags every subcommand accepts.
-constexpr std::string_view kGlobalFlags[] = {"connect", "timeout", "session_timeout", "json",
-                                             "verbose"};
+constexpr std::string_view kGlobalFlags[] = {"connect",       "timeout",     "session_timeout",
+                                             "json",          "verbose",     "tls_ca_file",
+                                             "tls_cert_file", "tls_key_file"};
 // The subcommand-specific flags; a subcommand accepts those its CommandSpec lists.
 constexpr std::string_view kCommandFlags[] = {
     "recursive",        "ephemeral", "sequential", "container", "parents", "stdin",
@@ -107,6 +113,9 @@ absl::StatusOr<GlobalOptions> ReadGlobalOptions() {
   global.session_timeout = *session_timeout;
   global.json = absl::GetFlag(FLAGS_json);
   global.verbose = absl::GetFlag(FLAGS_verbose);
+  global.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  global.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  global.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   return global;
 }
 
@@ -174,6 +183,10 @@ absl::StatusOr<Invocation> ParseInvocation(int argc, char** argv) {
       flag.value = std::string(body.substr(equals + 1));
     } else {
       flag.name = std::string(body);
+    }
+    // --tls-ca-file and --tls_ca_file are the same flag.
+    std::replace(flag.name.begin(), flag.name.end(), '-', '_');
+    if (!flag.value) {
       // As Abseil: a flag that is not boolean takes the next argument as its value.
       const absl::CommandLineFlag* known = FindZkcppFlag(flag.name);
       if (known != nullptr && !known->IsOfType<bool>() && i + 1 < flag_argc) {
@@ -322,6 +335,10 @@ Global flags:
   --session_timeout=DURATION  requested session timeout (default 10s)
   --json                print one JSON object per line for each result or event
   --verbose             show the ZooKeeper C library's log on stderr
+  --tls-ca-file=FILE    connect over TLS (native engine), trusting the CAs in this PEM file
+  --tls-cert-file=FILE  with --tls-key-file: the client certificate (PEM) for servers that ask
+  --tls-key-file=FILE   for one; either TLS flag alone (without --tls-ca-file) turns TLS on with
+                        the system's trust store
   --version             print the version
 
 Flags may stand anywhere before "--". After "--" nothing is a flag: `zkcpp set /a -- -1` sets

@@ -36,6 +36,10 @@ struct GlobalOptions {
   std::chrono::milliseconds session_timeout;  // --session_timeout
   bool json = false;                          // --json
   bool verbose = false;                       // --verbose: the C library's log on stderr
+  // --tls-ca-file, --tls-cert-file, --tls-key-file: TLS if any is set (zk::TlsOptions).
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // The subcommand-specific flags (each applies only to the subcommands listed in commands.cc).

@@ -25,13 +25,26 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const GlobalOptions& globa
   } else {
     options.log_sink = [](LogLevel, std::string_view) {};
   }
+  if (!global.tls_ca_file.empty() || !global.tls_cert_file.empty() ||
+      !global.tls_key_file.empty()) {
+    options.tls = TlsOptions{.ca_file = global.tls_ca_file,
+                             .cert_file = global.tls_cert_file,
+                             .key_file = global.tls_key_file};
+  }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(std::move(options));
   if (!client.ok()) return client.status();
   if (absl::Status s = (*client)->WaitUntilConnected(global.timeout); !s.ok()) {
+    // The reason of the last failed attempt (e.g. a TLS certificate refused), if any.
+    const std::string_view message(s.message().data(), s.message().size());
+    constexpr std::string_view kLastError = "; last connection error: ";
+    const size_t last = message.find(kLastError);
     return absl::UnavailableError(
         absl::StrCat("connect ", global.connect, ": no session within ",
                      absl::FormatDuration(absl::FromChrono(global.timeout)),
-                     " (is ZooKeeper running there? see --verbose)"));
+                     last == std::string_view::npos
+                         ? " (is ZooKeeper running there? see --verbose)"
+                         : absl::StrCat(" (last connection error: ",
+                                        AsAbsl(message.substr(last + kLastError.size())), ")")));
   }
   return client;
 }

@@ -106,7 +106,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Blocks until a session is established (or re-established), at most `timeout`.
-  // Errors: DeadlineExceeded; Cancelled after Close(); FailedPrecondition on the loop thread.
+  // Errors: DeadlineExceeded (on the native engine its message ends with "; last connection
+  // error: <host:port>: <reason>" once an attempt failed, e.g. a TLS certificate refused);
+  // Cancelled after Close(); FailedPrecondition on the loop thread.
   absl::Status WaitUntilConnected(std::chrono::milliseconds timeout);
 
   // Closes the session now, as the destructor does, but keeps the object: every later operation

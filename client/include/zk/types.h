@@ -254,6 +254,48 @@ enum class EngineKind {
   kNative,
 };
 
+// The lowest TLS protocol version a client accepts.
+enum class TlsVersion { kTls12, kTls13 };
+
+// TLS for the connections of a client (ClientOptions::tls). With it set, every connection is a
+// TLS connection: the client connects to the servers' secureClientPort, completes a TLS
+// handshake that verifies the server's certificate, and only then speaks ZooKeeper's protocol.
+// A connection whose handshake fails is dropped and the next server is tried, as for any
+// connection failure; the client never falls back to plaintext. Only the native engine
+// (EngineKind::kNative) speaks TLS; Debian's C library has none.
+//
+// Files are read once, by Client::Connect. Errors (Connect fails with InvalidArgument naming
+// the file and the problem): a CA file or directory that cannot be read or holds no
+// certificate, a certificate without a key (or a key without a certificate), a key that does
+// not match its certificate, a file that is not PEM.
+//
+// Handshake failures (unknown CA, name mismatch, expired certificate, a peer that does not
+// speak TLS, a handshake past its time) go to ClientOptions::log_sink as
+// "<host:port>: ... TLS handshake: <OpenSSL's reason>", and the last one is in the message of
+// the DeadlineExceeded that WaitUntilConnected returns.
+//
+// Example:
+//   zk::ClientOptions options{.connect_string = "zk1.example.com:2281"};
+//   options.tls = zk::TlsOptions{.ca_file = "/etc/zk/ca.pem"};
+struct TlsOptions {
+  // A PEM file of CA certificates trusted to sign the servers' certificates.
+  std::string ca_file;
+  // A directory of CA certificates in OpenSSL's hashed layout (c_rehash). With both ca_file and
+  // ca_directory empty, the system's default trust store is used.
+  std::string ca_directory;
+  // The client's certificate (PEM; may hold the chain after it) and its private key (PEM,
+  // unencrypted), for servers that ask for one (ssl.clientAuth=want|need). Both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // Checks that the server's certificate names the host of the connect string: a DNS name
+  // against the certificate's DNS names, an IP address against its IP addresses. Off: any
+  // certificate signed by a trusted CA is accepted (the chain and dates are still checked).
+  bool verify_hostname = true;
+  // The lowest version accepted. ZooKeeper 3.8 servers speak TLS 1.2 only, unless their
+  // ssl.protocol / ssl.enabledProtocols say otherwise: kTls13 fails the handshake there.
+  TlsVersion min_version = TlsVersion::kTls12;
+};
+
 struct ClientOptions {
   // "host:port,host:port[/chroot]". Required.
   std::string connect_string;
@@ -289,8 +331,11 @@ struct ClientOptions {
   // for a reply's header and Stat, so that any node the server accepts can be read back.
   size_t max_frame_bytes = 0xfffff + 1024;
   // The protocol engine. nullopt: the environment variable ZKCPP_ENGINE ("native" or "clib")
-  // if set, else kCLibrary. Connect fails with InvalidArgument for another ZKCPP_ENGINE value.
+  // if set, else kCLibrary, or kNative when `tls` is set. Connect fails with InvalidArgument
+  // for another ZKCPP_ENGINE value, and for `tls` with the C library (it has no TLS).
   std::optional<EngineKind> engine;
+  // TLS for every connection (see TlsOptions); nullopt: plaintext.
+  std::optional<TlsOptions> tls;
 };
 
 }  // namespace zk

@@ -10,22 +10,47 @@
 #include "harness/zookeeper_process.h"
 
 namespace zk::testing {
+namespace {
+
+// The flags and zoo.cfg keys of a TLS server (real-zookeeper.md, "TLS and SASL").
+void AddTlsSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
+                    std::map<std::string, std::string>& config) {
+  config["secureClientPort"] = absl::StrCat(secure_port);
+  config["secureClientPortAddress"] = "127.0.0.1";
+  auto& properties = jvm.jvm_properties;
+  properties["zookeeper.serverCnxnFactory"] = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+  properties["zookeeper.ssl.keyStore.location"] = tls.key_store;
+  properties["zookeeper.ssl.keyStore.password"] = tls.key_store_password;
+  properties["zookeeper.ssl.trustStore.location"] = tls.trust_store;
+  properties["zookeeper.ssl.trustStore.password"] = tls.trust_store_password;
+  properties["zookeeper.ssl.clientAuth"] = tls.client_auth == TlsClientAuth::kNeed   ? "need"
+                                           : tls.client_auth == TlsClientAuth::kWant ? "want"
+                                                                                     : "none";
+  if (jvm.classpath.empty()) jvm.classpath = DebianClasspath(/*with_netty=*/true);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
     RealZooKeeperOptions options) {
   absl::Status last = absl::InternalError("start ZooKeeper: no attempt made");
   for (int attempt = 0; attempt < std::max(1, options.start_attempts); ++attempt) {
-    absl::StatusOr<std::vector<int>> ports = PickFreeLoopbackPorts(1);
+    absl::StatusOr<std::vector<int>> ports = PickFreeLoopbackPorts(options.tls ? 2 : 1);
     if (!ports.ok()) return ports.status();
     absl::StatusOr<std::string> dir = MakeTempDir("zkcpp-real-zk-");
     if (!dir.ok()) return dir.status();
     const int port = (*ports)[0];
-    auto process = std::make_unique<ZooKeeperProcess>(
-        *dir, port, DefaultZooKeeperConfig(options.jvm, port), /*myid=*/0, options.jvm,
-        std::vector<std::string>{"standalone"});
+    const int secure_port = options.tls ? (*ports)[1] : -1;
+    ZooKeeperJvmOptions jvm = options.jvm;
+    std::map<std::string, std::string> config = DefaultZooKeeperConfig(jvm, port);
+    if (options.tls) AddTlsSettings(*options.tls, secure_port, jvm, config);
+    auto process =
+        std::make_unique<ZooKeeperProcess>(*dir, port, std::move(config), /*myid=*/0,
+                                           std::move(jvm), std::vector<std::string>{"standalone"});
     last = process->Start();
     if (last.ok()) {
-      return std::unique_ptr<RealZooKeeper>(new RealZooKeeper(*dir, std::move(process)));
+      return std::unique_ptr<RealZooKeeper>(
+          new RealZooKeeper(*dir, std::move(process), secure_port));
     }
     const bool collision = process->LogShowsBindCollision();
     process.reset();
@@ -36,8 +61,9 @@ absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
   return last;
 }
 
-RealZooKeeper::RealZooKeeper(std::string directory, std::unique_ptr<ZooKeeperProcess> process)
-    : directory_(std::move(directory)), process_(std::move(process)) {}
+RealZooKeeper::RealZooKeeper(std::string directory, std::unique_ptr<ZooKeeperProcess> process,
+                             int secure_port)
+    : directory_(std::move(directory)), secure_port_(secure_port), process_(std::move(process)) {}
 
 RealZooKeeper::~RealZooKeeper() {
   {
@@ -57,6 +83,12 @@ int RealZooKeeper::port() const {
   absl::MutexLock lock(&mutex_);
   return process_->client_port();
 }
+
+std::string RealZooKeeper::secure_connect_string() const {
+  return secure_port_ < 0 ? "" : absl::StrCat("127.0.0.1:", secure_port_);
+}
+
+int RealZooKeeper::secure_port() const { return secure_port_; }
 
 std::string RealZooKeeper::directory() const { return directory_; }
 

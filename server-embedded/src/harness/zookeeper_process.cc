@@ -27,6 +27,13 @@ constexpr char kDebianClasspath[] =
     "/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:"
     "/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-simple.jar";
 
+constexpr char kNettyJars[] =
+    ":/usr/share/java/netty-buffer.jar:/usr/share/java/netty-codec.jar:"
+    "/usr/share/java/netty-common.jar:/usr/share/java/netty-handler.jar:"
+    "/usr/share/java/netty-resolver.jar:/usr/share/java/netty-transport.jar:"
+    "/usr/share/java/netty-transport-native-unix-common.jar:"
+    "/usr/share/java/netty-transport-native-epoll.jar";
+
 absl::Status WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::trunc);
   out << contents;
@@ -93,6 +100,10 @@ void RemoveTempDir(const std::string& dir) {
   if (dir.empty() || ::getenv("ZKCPP_KEEP_TEST_DIRS") != nullptr) return;
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
+}
+
+std::string DebianClasspath(bool with_netty) {
+  return with_netty ? absl::StrCat(kDebianClasspath, kNettyJars) : kDebianClasspath;
 }
 
 std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOptions& options,

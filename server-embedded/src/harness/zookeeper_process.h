@@ -100,6 +100,10 @@ absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
 // Removes `dir` recursively, unless $ZKCPP_KEEP_TEST_DIRS is set (for post-mortems).
 void RemoveTempDir(const std::string& dir);
 
+// Returns the classpath of Debian's zookeeper package (its jars and slf4j's), with the netty jars
+// a TLS server needs if `with_netty`.
+std::string DebianClasspath(bool with_netty);
+
 // Returns the zoo.cfg keys of real-zookeeper.md (tick, loopback client port, no connection
 // limit, admin server off, all four-letter words, forceSync=no) merged with `options.config`.
 std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOptions& options,

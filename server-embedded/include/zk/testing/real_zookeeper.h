@@ -23,6 +23,9 @@
 // The server: tickTime 500 ms (session timeouts 1-10 s), super digest for "super:test", TTL
 // and container nodes enabled (container check every 100 ms), all four-letter words, no
 // admin server, forceSync=no, server.log with the JVM output in directory().
+// With RealZooKeeperOptions::tls the server also serves TLS on a second loopback port
+// (secureClientPort, through Netty): connect to secure_connect_string(). Key material for it
+// comes from zk/testing/test_certificates.h.
 // Set $ZKCPP_KEEP_TEST_DIRS to keep the directory after the test, $ZKCPP_JAVA to choose the
 // java launcher.
 
@@ -35,6 +38,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,10 +78,33 @@ struct ZooKeeperJvmOptions {
   absl::Duration stop_timeout = absl::Seconds(10);
 };
 
+// Whether a TLS server asks for the client's certificate (ZooKeeper's ssl.clientAuth).
+enum class TlsClientAuth {
+  kNone,  // never asks
+  kWant,  // asks; a client without one is accepted
+  kNeed,  // asks; a client without one fails the handshake
+};
+
+// TLS on the secure client port. ZooKeeper picks a store's type from its file name: ".pem"
+// (PEM: the key store holds the private key, unencrypted, and the certificate chain; the
+// trust store holds CA certificates), ".p12"/".pfx" (PKCS12) or ".jks".
+struct RealZooKeeperTls {
+  // The server's private key and certificate chain.
+  std::string key_store;
+  std::string key_store_password;
+  // The CAs that sign client certificates.
+  std::string trust_store;
+  std::string trust_store_password;
+  TlsClientAuth client_auth = TlsClientAuth::kNone;
+};
+
 // Options of a standalone real server.
 struct RealZooKeeperOptions {
   // JVM, config and timing options (tick_time, super_digest, jvm_properties, config, ...).
   ZooKeeperJvmOptions jvm;
+  // Serve TLS on a second port too (the server then runs Netty's connection factory, on both
+  // ports; with an empty jvm.classpath, Debian's netty jars are added to it).
+  std::optional<RealZooKeeperTls> tls;
   // How many fresh ports to try when another process takes ours between picking it and the
   // JVM binding it.
   int start_attempts = 5;
@@ -103,6 +130,10 @@ class RealZooKeeper {
   std::string connect_string() const;
   // Returns the client port.
   int port() const;
+  // Returns "127.0.0.1:<secure port>", the TLS port; "" without RealZooKeeperOptions::tls.
+  std::string secure_connect_string() const;
+  // Returns the TLS port, or -1 without RealZooKeeperOptions::tls.
+  int secure_port() const;
   // Returns the server's directory: zoo.cfg, data/, server.log.
   std::string directory() const;
   // Returns the JVM's pid, or -1 when not running.
@@ -139,9 +170,11 @@ class RealZooKeeper {
   std::string LogTail(size_t max_bytes = 3000) const;
 
  private:
-  RealZooKeeper(std::string directory, std::unique_ptr<ZooKeeperProcess> process);
+  RealZooKeeper(std::string directory, std::unique_ptr<ZooKeeperProcess> process,
+                int secure_port);
 
   const std::string directory_;
+  const int secure_port_;
   mutable absl::Mutex mutex_;
   const std::unique_ptr<ZooKeeperProcess> process_ ABSL_PT_GUARDED_BY(mutex_);
 };
