@@ -104,7 +104,11 @@ void PersistentWatcher::Arm() {
 
 void PersistentWatcher::OnArmed(std::shared_ptr<CallbackSlot> slot, Reply reply) {
   arming_ = false;
-  if (stopped_) return;
+  if (stopped_) {
+    // Stopped while the addWatch was on its way: cancelling the slot removes the server's watch.
+    Watch orphan(std::move(slot));
+    return;
+  }
   const bool first = start_done_ != nullptr;
   if (reply.rc == ZooError::kUnimplemented) {
     // A server without addWatch (before 3.6): emulate on one-shot watches from now on.
