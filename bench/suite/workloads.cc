@@ -154,6 +154,18 @@ std::vector<Workload> MakeWorkloads() {
                .ops = {2, 10, 20},
                .warmup_ops = {1, 3, 3},
                .metrics = {P50(), Max()}});
+  // Persistent recursive watches: zkcpp's C library engine emulates them (one-shot watches and
+  // a read per event), its native engine and the Java client use addWatch, Curator's
+  // CuratorCache uses addWatch and reads each changed node.
+  w.push_back({.key = "subtree_watch",
+               .label = "recursive watch: set of 1 of 10 children → callback",
+               .driver_workload = "subtree_watch",
+               .ops = {20, 300, 600},
+               .warmup_ops = {5, 100, 100},
+               .peers = {"zkcpp_native", "java", "curator"},
+               .skipped = {{"mt", "the C library has no addWatch"},
+                           {"kazoo", "kazoo 2.8 has no persistent watches"},
+                           {"raw", kRawScope}}});
   w.push_back({.key = "get_1m",
                .label = "sync get 1 MB",
                .driver_workload = "sync_get",

@@ -145,6 +145,8 @@ void PersistentWatcher::OnServerEvent(WatchEventType type, const std::string& pa
   if (!InScope(path)) return;
   if (type == WatchEventType::kDeleted && path != root_) {
     nodes_.erase(path);
+    loading_.erase(path);
+    MaybeFinishStart();
     if (auto parent = nodes_.find(std::string(ParentPath(path))); parent != nodes_.end()) {
       parent->second.children.erase(std::string(BaseName(path)));
     }
@@ -188,6 +190,7 @@ void PersistentWatcher::Refresh(const std::string& path, bool silent) {
     }
   }
   node.refreshing = true;
+  if (silent) loading_.insert(path);
   auto request = std::make_unique<Request>();
   request->kind = OpKind::kExists;
   request->path = path;
@@ -285,7 +288,8 @@ void PersistentWatcher::Apply(const std::string& path, bool silent, std::optiona
     if (path != root_) {
       // A deleted descendant is watched again through its parent's child watch.
       nodes_.erase(path);
-      return;
+      loading_.erase(path);
+      return MaybeFinishStart();
     }
   } else {
     // What changed since the model was last current. In server mode the server's events keep
@@ -325,15 +329,19 @@ void PersistentWatcher::Apply(const std::string& path, bool silent, std::optiona
       }
     }
   }
-  if (path == root_ && start_done_) {
-    std::move(start_done_)(Watch(user_slot_));
-    start_done_ = nullptr;
-  }
+  loading_.erase(path);
+  MaybeFinishStart();
   auto it = nodes_.find(path);
   if (it != nodes_.end() && it->second.dirty) {
     it->second.dirty = false;
     Refresh(path, false);
   }
+}
+
+void PersistentWatcher::MaybeFinishStart() {
+  if (!start_done_ || !loading_.empty()) return;
+  std::move(start_done_)(Watch(user_slot_));
+  start_done_ = nullptr;
 }
 
 void PersistentWatcher::Forget(const std::string& path, bool silent) {
@@ -342,6 +350,7 @@ void PersistentWatcher::Forget(const std::string& path, bool silent) {
   std::set<std::string> children = std::move(it->second.children);
   const bool existed = it->second.exists;
   nodes_.erase(it);
+  loading_.erase(path);
   for (const std::string& child : children) Forget(JoinPath(path, child), silent);
   if (existed && !silent) Emit(WatchEventType::kDeleted, path);
 }
@@ -372,6 +381,7 @@ void PersistentWatcher::Stop() {
   stopped_ = true;
   engine_->RemoveLoopSessionListener(listener_id_);
   nodes_.clear();
+  loading_.clear();
   server_watch_ = Watch();  // the server's watch goes with its last local watcher
   // The slot's cancel hook owns this watcher: without a handle (a start that failed) the two
   // would keep each other, and the engine, alive.

@@ -68,6 +68,8 @@ class PersistentWatcher : public std::enable_shared_from_this<PersistentWatcher>
   void Apply(const std::string& path, bool silent, std::optional<Stat> stat,
              std::set<std::string> children);
   void Forget(const std::string& path, bool silent);
+  // Hands the caller its Watch once the first read of every node in scope is done.
+  void MaybeFinishStart();
   void Emit(WatchEventType type, const std::string& path);
   void Fail(absl::Status status);
   void Stop();
@@ -80,6 +82,7 @@ class PersistentWatcher : public std::enable_shared_from_this<PersistentWatcher>
   std::shared_ptr<CallbackSlot> user_slot_;
   Callback<Watch> start_done_;  // until the root's first read completes
   std::map<std::string, Node> nodes_;
+  std::set<std::string> loading_;  // nodes whose first read is on its way
   bool server_mode_ = false;
   bool armed_ = false;   // server mode: the server holds our watch
   bool arming_ = false;  // server mode: an addWatch is in flight

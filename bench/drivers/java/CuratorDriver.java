@@ -233,6 +233,52 @@ public final class CuratorDriver {
     return rc;
   }
 
+  // A CuratorCache over the run's path with 10 children (persistent recursive watch on 3.6+
+  // servers, and a read per change); each event: the writer sets one child → the cache's
+  // listener sees the new data.
+  private int runSubtreeWatch() throws Exception {
+    CuratorFramework writer = connect();
+    List<String> children = new ArrayList<>();
+    for (int i = 0; i < 10; ++i) {
+      children.add(d.path + "/c" + i);
+      if (writer.checkExists().forPath(children.get(i)) == null) {
+        writer.create().forPath(children.get(i), new byte[0]);
+      }
+    }
+    final AtomicReference<String> expected = new AtomicReference<>("");
+    final AtomicReference<CountDownLatch> fired = new AtomicReference<>(new CountDownLatch(0));
+    final AtomicLong firedAt = new AtomicLong();
+    CuratorFramework c = connect();
+    CuratorCache cache = CuratorCache.build(c, d.path);
+    CountDownLatch loaded = new CountDownLatch(1);
+    cache.listenable().addListener(CuratorCacheListener.builder()
+        .forInitialized(loaded::countDown)
+        .forChanges((before, after) -> {
+          if (!after.getPath().equals(expected.get())) return;
+          firedAt.set(DriverSupport.now());
+          fired.get().countDown();
+        })
+        .build());
+    cache.start();
+    if (!loaded.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("cache load");
+    final byte[] data = new byte[16];
+    final long[] next = {0};
+    int rc = d.warmAndMeasure(n -> DriverSupport.timeEvents(n, () -> {
+      String target = children.get((int) (next[0]++ % children.size()));
+      CountDownLatch latch = new CountDownLatch(1);
+      fired.set(latch);
+      expected.set(target);
+      long t0 = DriverSupport.now();
+      writer.setData().forPath(target, data);
+      if (!latch.await(30, TimeUnit.SECONDS)) return -1;
+      return firedAt.get() - t0;
+    }));
+    cache.close();
+    c.close();
+    writer.close();
+    return rc;
+  }
+
   private ServiceDiscovery<Void> discovery(CuratorFramework client) throws Exception {
     ServiceDiscovery<Void> discovery =
         ServiceDiscoveryBuilder.builder(Void.class).client(client).basePath(d.path).build();
@@ -318,6 +364,7 @@ public final class CuratorDriver {
         return runLock();
       case "handoff": return runHandoff();
       case "config": return runConfig();
+      case "subtree_watch": return runSubtreeWatch();
       case "discovery_lookup":
       case "discovery_propagation": return runDiscovery();
       case "session":

@@ -12,7 +12,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
+import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -151,6 +153,42 @@ public final class JavaClientDriver {
           writer.setData(d.path, data, -1);
           if (!all.await(30, TimeUnit.SECONDS)) return -1;
           return lastAt.get() - t0;
+        }));
+      }
+      case "subtree_watch": {
+        // A recursive persistent watch (addWatch) on the run's path with 10 children; each
+        // event: the writer sets one child → the watch sees it.
+        final ZooKeeper writer = connect();
+        final List<String> children = new ArrayList<>();
+        for (int i = 0; i < 10; ++i) {
+          children.add(d.path + "/c" + i);
+          try {
+            writer.create(children.get(i), new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT);
+          } catch (KeeperException.NodeExistsException e) {
+            // from an earlier run
+          }
+        }
+        final AtomicReference<String> expected = new AtomicReference<>("");
+        final AtomicReference<CountDownLatch> fired = new AtomicReference<>(new CountDownLatch(0));
+        final AtomicLong firedAt = new AtomicLong();
+        zk.addWatch(d.path, event -> {
+          if (event.getType() != Watcher.Event.EventType.NodeDataChanged) return;
+          if (!expected.get().equals(event.getPath())) return;
+          firedAt.set(DriverSupport.now());
+          fired.get().countDown();
+        }, AddWatchMode.PERSISTENT_RECURSIVE);
+        final byte[] data = new byte[16];
+        final long[] next = {0};
+        return d.warmAndMeasure(n -> DriverSupport.timeEvents(n, () -> {
+          String target = children.get((int) (next[0]++ % children.size()));
+          CountDownLatch latch = new CountDownLatch(1);
+          fired.set(latch);
+          expected.set(target);
+          long t0 = DriverSupport.now();
+          writer.setData(target, data, -1);
+          if (!latch.await(30, TimeUnit.SECONDS)) return -1;
+          return firedAt.get() - t0;
         }));
       }
       default:

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,43 @@ int RunWatch(zk::Client& watcher, zk::Client& writer, const DriverConfig& config
   };
   auto run = [&](int64_t n) { return TimeEvents(n, once); };
   return WarmAndMeasure(config, run);
+}
+
+// A recursive persistent watch on the run's path with kSubtreeNodes children; each event: the
+// writer sets one child → the watch's callback for that child.
+constexpr int kSubtreeNodes = 10;
+
+int RunSubtreeWatch(zk::Client& watcher, zk::Client& writer, const DriverConfig& config) {
+  std::vector<std::string> children;
+  for (int i = 0; i < kSubtreeNodes; ++i) {
+    children.push_back(absl::StrCat(config.path, "/c", i));
+    absl::Status s = writer.Create(children.back(), "").status();
+    if (!s.ok() && !zk::IsNodeExists(s)) return Check(s, "create") ? 1 : 1;
+  }
+  Countdown fired;
+  std::mutex mu;
+  std::string expected;
+  absl::StatusOr<zk::Watch> watch = watcher.AddPersistentWatch(
+      config.path, {.recursive = true}, [&](const zk::WatchEvent& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (e.type == zk::WatchEventType::kDataChanged && e.path == expected) fired.Arrive();
+      });
+  if (!Check(watch.status(), "add_persistent_watch")) return 1;
+  const std::string value(16, 'w');
+  int64_t next = 0;
+  auto once = [&]() -> int64_t {
+    const std::string& target = children[next++ % kSubtreeNodes];
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      expected = target;
+      fired.Reset(1);
+    }
+    const int64_t t0 = NowNanos();
+    if (!Check(writer.Set(target, value).status(), "set")) return -1;
+    const int64_t t1 = fired.Wait(kWait);
+    return t1 == 0 ? -1 : t1 - t0;
+  };
+  return WarmAndMeasure(config, [&](int64_t n) { return TimeEvents(n, once); });
 }
 
 int RunSession(const DriverConfig& config) {
@@ -148,6 +186,11 @@ int RunClientWorkload(const DriverConfig& config) {
     absl::StatusOr<std::unique_ptr<zk::Client>> writer = ConnectClient(config);
     if (!writer.ok()) return Check(writer.status(), "connect") ? 1 : 1;
     return RunWatch(client, **writer, config, w == "watch" ? 1 : config.contenders);
+  }
+  if (w == "subtree_watch") {
+    absl::StatusOr<std::unique_ptr<zk::Client>> writer = ConnectClient(config);
+    if (!writer.ok()) return Check(writer.status(), "connect") ? 1 : 1;
+    return RunSubtreeWatch(client, **writer, config);
   }
   std::fprintf(stderr, "zkcpp driver: unknown workload %s\n", w.c_str());
   return 2;

@@ -264,7 +264,8 @@ class Client {
                                                               WatchCallback on_event);
 
   // Watches `path` (and with `recursive` its subtree) until the handle is destroyed. Blocks
-  // until the first read of `path` is done (so not on an inline callback thread).
+  // until `path` (with `recursive`, every node of its subtree) has been read once, so that
+  // every change made after it returns is reported (so not on an inline callback thread).
   //
   // The native engine (EngineKind::kNative) on ZooKeeper 3.6+ uses the server's own
   // persistent watch (addWatch): one server-side watch for the whole subtree, and every event
