@@ -160,6 +160,26 @@ class SessionLog {
     mu_.AwaitWithTimeout(seen, timeout);
     return found;
   }
+  // Waits for a failover or reconnect that kept session `session_id`: kSuspended, then
+  // kReconnected of that session (new_session false), and no kLost anywhere. The failure
+  // names what was missing and lists the events.
+  ::testing::AssertionResult WaitForResumption(int64_t session_id) const {
+    const std::optional<size_t> suspended = WaitForState(SessionState::kSuspended);
+    std::optional<size_t> back;
+    if (suspended.has_value()) back = WaitForState(SessionState::kReconnected, *suspended);
+    const std::vector<SessionEvent> seen = events();
+    auto failure = [&seen](std::string_view what) {
+      return ::testing::AssertionFailure() << what << "; events: " << ::testing::PrintToString(seen);
+    };
+    if (!suspended.has_value()) return failure("no kSuspended");
+    if (!back.has_value()) return failure("no kReconnected after kSuspended");
+    if (seen[*back].new_session) return failure("kReconnected with a new session");
+    if (seen[*back].session_id != session_id) return failure("kReconnected to another session");
+    for (const SessionEvent& event : seen) {
+      if (event.state == SessionState::kLost) return failure("the session was lost (kLost)");
+    }
+    return ::testing::AssertionSuccess();
+  }
 
  private:
   mutable zk::internal::Mutex mu_;

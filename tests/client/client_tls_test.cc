@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client_test_util.h"
+#include "tls_suite_test.h"
 #include "zk/testing/real_zookeeper.h"
 #include "zk/testing/test_certificates.h"
 
@@ -75,17 +76,10 @@ std::string MessageOf(const absl::StatusOr<T>& result, absl::StatusCode code) {
   return MessageOf(result.status(), code);
 }
 
-class ClientTlsTest : public ::testing::Test {
+class ClientTlsTest : public TlsSuiteTest {
  protected:
   static void SetUpTestSuite() {
-    // The tests choose the engine themselves (TLS picks the native one when none is chosen).
-    unsetenv("ZKCPP_ENGINE");
-    absl::StatusOr<std::unique_ptr<TestCertificates>> pki = TestCertificates::Create();
-    if (!pki.ok()) {
-      setup_error_ = new absl::Status(pki.status());
-      return;
-    }
-    pki_ = pki->release();
+    if (!CreateCertificates()) return;
     struct Start {
       std::string key_store;
       TlsClientAuth client_auth;
@@ -109,7 +103,7 @@ class ClientTlsTest : public ::testing::Test {
     for (std::thread& thread : threads) thread.join();
     for (Start& start : starts) {
       if (!start.server.ok()) {
-        setup_error_ = new absl::Status(start.server.status());
+        SetSetupError(start.server.status());
         return;
       }
     }
@@ -122,15 +116,8 @@ class ClientTlsTest : public ::testing::Test {
     delete good_;
     delete expired_;
     delete elsewhere_;
-    delete pki_;
-    delete setup_error_;
     good_ = expired_ = elsewhere_ = nullptr;
-    pki_ = nullptr;
-    setup_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (setup_error_ != nullptr) GTEST_FAIL() << "suite setup: " << *setup_error_;
+    DeleteCertificates();
   }
 
   // Options for a TLS client of `connect_string` that trusts the test CA and
@@ -167,19 +154,15 @@ class ClientTlsTest : public ::testing::Test {
     return line;
   }
 
-  static TestCertificates* pki_;
   static RealZooKeeper* good_;
   static RealZooKeeper* expired_;
   static RealZooKeeper* elsewhere_;
-  static absl::Status* setup_error_;
   LogCapture log_;
 };
 
-TestCertificates* ClientTlsTest::pki_ = nullptr;
 RealZooKeeper* ClientTlsTest::good_ = nullptr;
 RealZooKeeper* ClientTlsTest::expired_ = nullptr;
 RealZooKeeper* ClientTlsTest::elsewhere_ = nullptr;
-absl::Status* ClientTlsTest::setup_error_ = nullptr;
 
 TEST_F(ClientTlsTest, OperationsAndAWatchOverMutualTls) {
   // No engine chosen: TLS picks the native engine.

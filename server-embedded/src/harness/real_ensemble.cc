@@ -29,8 +29,10 @@ absl::StatusOr<std::unique_ptr<RealEnsemble>> RealEnsemble::Start(RealEnsembleOp
   if (options.read_only_mode) options.jvm.jvm_properties["readonlymode.enabled"] = "true";
   absl::Status last = absl::InternalError("start ensemble: no attempt made");
   for (int attempt = 0; attempt < std::max(1, options.start_attempts); ++attempt) {
-    // Client, quorum and election port per member, all distinct.
-    absl::StatusOr<std::vector<int>> ports = PickFreeLoopbackPorts(3 * options.size);
+    // Client, quorum, election (and TLS) port per member, all distinct.
+    const int ports_per_member = options.tls ? 4 : 3;
+    absl::StatusOr<std::vector<int>> ports =
+        PickFreeLoopbackPorts(ports_per_member * options.size);
     if (!ports.ok()) return ports.status();
     std::vector<std::string> directories;
     std::vector<std::unique_ptr<ZooKeeperProcess>> members;
@@ -38,11 +40,12 @@ absl::StatusOr<std::unique_ptr<RealEnsemble>> RealEnsemble::Start(RealEnsembleOp
       members.clear();  // Kills the JVMs.
       for (const std::string& dir : directories) RemoveTempDir(dir);
     };
+    std::vector<int> secure_ports;
     std::map<std::string, std::string> servers;
     for (int i = 0; i < options.size; ++i) {
-      const int client = (*ports)[3 * i];
-      const int quorum = (*ports)[3 * i + 1];
-      const int election = (*ports)[3 * i + 2];
+      const int client = (*ports)[ports_per_member * i];
+      const int quorum = (*ports)[ports_per_member * i + 1];
+      const int election = (*ports)[ports_per_member * i + 2];
       servers[absl::StrCat("server.", i + 1)] =
           absl::StrCat("127.0.0.1:", quorum, ":", election, ";127.0.0.1:", client);
     }
@@ -54,13 +57,18 @@ absl::StatusOr<std::unique_ptr<RealEnsemble>> RealEnsemble::Start(RealEnsembleOp
         break;
       }
       directories.push_back(*dir);
-      const int client = (*ports)[3 * i];
-      std::map<std::string, std::string> config = DefaultZooKeeperConfig(options.jvm, client);
+      const int client = (*ports)[ports_per_member * i];
+      ZooKeeperJvmOptions jvm = options.jvm;
+      std::map<std::string, std::string> config = DefaultZooKeeperConfig(jvm, client);
+      if (options.tls) {
+        secure_ports.push_back((*ports)[ports_per_member * i + 3]);
+        AddTlsServerSettings(*options.tls, secure_ports.back(), jvm, config);
+      }
       // Even a one-member ensemble runs the quorum code (leader), like the larger ones.
       config.emplace("standaloneEnabled", "false");
       for (const auto& [key, value] : servers) config[key] = value;
       members.push_back(std::make_unique<ZooKeeperProcess>(
-          *dir, client, std::move(config), /*myid=*/i + 1, options.jvm,
+          *dir, client, std::move(config), /*myid=*/i + 1, std::move(jvm),
           ReadyModes(options.read_only_mode)));
     }
     if (!created.ok()) {
@@ -78,7 +86,8 @@ absl::StatusOr<std::unique_ptr<RealEnsemble>> RealEnsemble::Start(RealEnsembleOp
     }
     if (created.ok()) {
       auto ensemble = std::unique_ptr<RealEnsemble>(
-          new RealEnsemble(std::move(directories), std::move(members), options.jvm.start_timeout));
+          new RealEnsemble(std::move(directories), std::move(members), std::move(secure_ports),
+                           options.jvm.start_timeout));
       absl::Status quorum;
       {
         absl::ReaderMutexLock lock(&ensemble->mutex_);
@@ -98,10 +107,11 @@ absl::StatusOr<std::unique_ptr<RealEnsemble>> RealEnsemble::Start(RealEnsembleOp
 
 RealEnsemble::RealEnsemble(std::vector<std::string> directories,
                            std::vector<std::unique_ptr<ZooKeeperProcess>> members,
-                           absl::Duration start_timeout)
+                           std::vector<int> secure_ports, absl::Duration start_timeout)
     : size_(static_cast<int>(members.size())),
       start_timeout_(start_timeout),
       directories_(std::move(directories)),
+      secure_ports_(std::move(secure_ports)),
       members_(std::move(members)) {}
 
 RealEnsemble::~RealEnsemble() {
@@ -149,6 +159,22 @@ std::string RealEnsemble::connect_string() const {
 std::string RealEnsemble::member_connect_string(int i) const {
   absl::ReaderMutexLock lock(&mutex_);
   return members_.at(i)->host_port();
+}
+
+std::string RealEnsemble::secure_connect_string() const {
+  std::vector<std::string> hosts;
+  for (int port : secure_ports_) hosts.push_back(absl::StrCat("127.0.0.1:", port));
+  return absl::StrJoin(hosts, ",");
+}
+
+std::string RealEnsemble::member_secure_connect_string(int i) const {
+  const int port = member_secure_port(i);
+  return port < 0 ? "" : absl::StrCat("127.0.0.1:", port);
+}
+
+int RealEnsemble::member_secure_port(int i) const {
+  (void)directories_.at(i);  // Range check, as the other per-member accessors.
+  return secure_ports_.empty() ? -1 : secure_ports_[i];
 }
 
 std::string RealEnsemble::member_directory(int i) const { return directories_.at(i); }

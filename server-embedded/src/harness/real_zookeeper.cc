@@ -10,26 +10,6 @@
 #include "harness/zookeeper_process.h"
 
 namespace zk::testing {
-namespace {
-
-// The flags and zoo.cfg keys of a TLS server (real-zookeeper.md, "TLS and SASL").
-void AddTlsSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
-                    std::map<std::string, std::string>& config) {
-  config["secureClientPort"] = absl::StrCat(secure_port);
-  config["secureClientPortAddress"] = "127.0.0.1";
-  auto& properties = jvm.jvm_properties;
-  properties["zookeeper.serverCnxnFactory"] = "org.apache.zookeeper.server.NettyServerCnxnFactory";
-  properties["zookeeper.ssl.keyStore.location"] = tls.key_store;
-  properties["zookeeper.ssl.keyStore.password"] = tls.key_store_password;
-  properties["zookeeper.ssl.trustStore.location"] = tls.trust_store;
-  properties["zookeeper.ssl.trustStore.password"] = tls.trust_store_password;
-  properties["zookeeper.ssl.clientAuth"] = tls.client_auth == TlsClientAuth::kNeed   ? "need"
-                                           : tls.client_auth == TlsClientAuth::kWant ? "want"
-                                                                                     : "none";
-  if (jvm.classpath.empty()) jvm.classpath = DebianClasspath(/*with_netty=*/true);
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
     RealZooKeeperOptions options) {
@@ -43,7 +23,7 @@ absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
     const int secure_port = options.tls ? (*ports)[1] : -1;
     ZooKeeperJvmOptions jvm = options.jvm;
     std::map<std::string, std::string> config = DefaultZooKeeperConfig(jvm, port);
-    if (options.tls) AddTlsSettings(*options.tls, secure_port, jvm, config);
+    if (options.tls) AddTlsServerSettings(*options.tls, secure_port, jvm, config);
     auto process =
         std::make_unique<ZooKeeperProcess>(*dir, port, std::move(config), /*myid=*/0,
                                            std::move(jvm), std::vector<std::string>{"standalone"});

@@ -125,6 +125,22 @@ std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOpti
   return config;
 }
 
+void AddTlsServerSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
+                          std::map<std::string, std::string>& config) {
+  config["secureClientPort"] = absl::StrCat(secure_port);
+  config["secureClientPortAddress"] = "127.0.0.1";
+  auto& properties = jvm.jvm_properties;
+  properties["zookeeper.serverCnxnFactory"] = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+  properties["zookeeper.ssl.keyStore.location"] = tls.key_store;
+  properties["zookeeper.ssl.keyStore.password"] = tls.key_store_password;
+  properties["zookeeper.ssl.trustStore.location"] = tls.trust_store;
+  properties["zookeeper.ssl.trustStore.password"] = tls.trust_store_password;
+  properties["zookeeper.ssl.clientAuth"] = tls.client_auth == TlsClientAuth::kNeed   ? "need"
+                                           : tls.client_auth == TlsClientAuth::kWant ? "want"
+                                                                                     : "none";
+  if (jvm.classpath.empty()) jvm.classpath = DebianClasspath(/*with_netty=*/true);
+}
+
 ZooKeeperProcess::ZooKeeperProcess(std::string dir, int client_port,
                                    std::map<std::string, std::string> config, int myid,
                                    ZooKeeperJvmOptions options,

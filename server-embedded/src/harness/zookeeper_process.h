@@ -109,6 +109,13 @@ std::string DebianClasspath(bool with_netty);
 std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOptions& options,
                                                           int client_port);
 
+// Makes a server also serve TLS on 127.0.0.1:`secure_port` (real-zookeeper.md, "TLS and
+// SASL"): adds secureClientPort to `config`, Netty's connection factory and the key and trust
+// stores of `tls` to `jvm`'s properties, and Debian's netty jars to an empty `jvm.classpath`.
+// Shared by RealZooKeeper and every RealEnsemble member.
+void AddTlsServerSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
+                          std::map<std::string, std::string>& config);
+
 }  // namespace zk::testing
 
 #endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_ZOOKEEPER_PROCESS_H_

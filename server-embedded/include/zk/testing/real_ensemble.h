@@ -5,6 +5,8 @@
 // they form a quorum (one leader, the others followers), and lets tests kill, revive, pause
 // and resume single members and expire sessions on the server side. The destructor kills
 // every member and removes the directories. Members die with the test process too.
+// With RealEnsembleOptions::tls every member also serves TLS on a second loopback port:
+// connect to secure_connect_string().
 // Standalone servers and the shared JVM options: zk/testing/real_zookeeper.h.
 //
 // Example:
@@ -24,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +49,11 @@ struct RealEnsembleOptions {
   bool read_only_mode = false;
   // JVM, config and timing options shared by every member.
   ZooKeeperJvmOptions jvm;
+  // Makes every member serve TLS on a secure client port of its own too, with the same key
+  // material (see RealZooKeeperOptions::tls; Netty's connection factory on both ports, and
+  // with an empty jvm.classpath, Debian's netty jars added to it). The server certificate must
+  // name 127.0.0.1 (or "localhost" for clients that verify that name): all members share it.
+  std::optional<RealZooKeeperTls> tls;
   // How many fresh port sets to try on a bind collision.
   int start_attempts = 3;
 };
@@ -72,6 +80,15 @@ class RealEnsemble {
   std::string connect_string() const;
   // Returns "127.0.0.1:<client port of member i>". Requires 0 <= i < size().
   std::string member_connect_string(int i) const;
+  // Returns "127.0.0.1:s1,127.0.0.1:s2,..." (every member's TLS port, also stopped ones);
+  // "" without RealEnsembleOptions::tls.
+  std::string secure_connect_string() const;
+  // Returns "127.0.0.1:<TLS port of member i>"; "" without RealEnsembleOptions::tls.
+  // Requires 0 <= i < size().
+  std::string member_secure_connect_string(int i) const;
+  // Returns the TLS port of member i, or -1 without RealEnsembleOptions::tls.
+  // Requires 0 <= i < size().
+  int member_secure_port(int i) const;
   // Returns the directory of member i: zoo.cfg, data/, server.log.
   std::string member_directory(int i) const;
   // Returns true if member i was started and not killed or stopped since (also when paused).
@@ -120,7 +137,7 @@ class RealEnsemble {
  private:
   RealEnsemble(std::vector<std::string> directories,
                std::vector<std::unique_ptr<ZooKeeperProcess>> members,
-               absl::Duration start_timeout);
+               std::vector<int> secure_ports, absl::Duration start_timeout);
 
   absl::Status CheckIndex(int i, std::string_view op) const;
   absl::Status ReviveAllLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -130,6 +147,8 @@ class RealEnsemble {
   const int size_;
   const absl::Duration start_timeout_;
   const std::vector<std::string> directories_;
+  // The TLS port of each member; empty without RealEnsembleOptions::tls.
+  const std::vector<int> secure_ports_;
   mutable absl::Mutex mutex_;
   const std::vector<std::unique_ptr<ZooKeeperProcess>> members_ ABSL_GUARDED_BY(mutex_);
 };
