@@ -279,8 +279,7 @@ TEST_P(ClientFaultTest, ServerRestartKeepsTheSession) {
 // more than 1 MB of watched paths survive a server restart, and the first, a middle and the
 // last of them still fire.
 TEST_P(ClientFaultTest, NativeEngineRestoresWatchesPastOneMegabyte) {
-  if (const char* engine = std::getenv("ZKCPP_ENGINE"); engine != nullptr &&
-                                                        std::string_view(engine) == "clib") {
+  if (!NativeEngineFromEnvironment()) {
     GTEST_SKIP() << "a native-engine test; its run with ZKCPP_ENGINE=native covers it";
   }
   ClientOptions options = TestOptions(connect_string(), kRestartSessionTimeout);  // as above
@@ -557,8 +556,7 @@ TEST_P(HeldReplyTest, ProtectedCreateThatTimesOutLeavesNoNode) {
 // A persistent watch whose re-read misses the operation deadline while the connection stays up
 // gets no reconnect to resync it: it must read again by itself, or it stays silent for good.
 TEST_P(HeldReplyTest, PersistentWatchOutlivesAReadPastTheDeadline) {
-  if (const char* engine = std::getenv("ZKCPP_ENGINE"); engine != nullptr &&
-                                                        std::string_view(engine) == "native") {
+  if (NativeEngineFromEnvironment()) {
     GTEST_SKIP() << "the native engine's persistent watches read nothing on an event (server "
                     "side, addWatch); its run with ZKCPP_ENGINE=clib covers the emulation";
   }

@@ -6,7 +6,6 @@
 // server events in order).
 
 #include <atomic>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -433,8 +432,7 @@ TEST_P(ClientWatchTest, RecursivePersistentWatchReportsDescendants) {
 // C library's engine arms one-shot watches on every node (two per node) and re-reads after
 // each event, so rapid changes may coalesce. Both end on the final state.
 TEST_P(ClientWatchTest, PersistentWatchServerSideOnTheNativeEngineEmulatedOnTheCLibrary) {
-  if (const char* engine = std::getenv("ZKCPP_ENGINE"); engine != nullptr &&
-                                                        std::string_view(engine) == "clib") {
+  if (!NativeEngineFromEnvironment()) {
     GTEST_SKIP() << "pins each engine itself; its run with ZKCPP_ENGINE=native covers it";
   }
   for (EngineKind engine : {EngineKind::kNative, EngineKind::kCLibrary}) {
