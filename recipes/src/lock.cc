@@ -5,11 +5,13 @@
 
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "contender.h"
 #include "listener_set.h"
 #include "loop_wait.h"
 #include "zk/internal/client_access.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 
 namespace zk::recipes {
@@ -47,6 +49,11 @@ struct LockKind {
 struct LockStats {
   zk::internal::Mutex mu;
   LockMetrics metrics ABSL_GUARDED_BY(mu);
+};
+struct LockCurrent {
+  mutable zk::internal::Mutex mu;
+  // The contender of the pending acquisition or of the hold; it stays after a release.
+  std::shared_ptr<Contender> contender ABSL_GUARDED_BY(mu);
 };
 }  // namespace internal
 
@@ -189,7 +196,8 @@ Lock::Lock(Client& client, std::string path, LockOptions options,
       options_(std::move(options)),
       kind_(std::move(kind)),
       listeners_(std::make_shared<internal::ListenerSet<LockEvent>>()),
-      stats_(std::make_shared<internal::LockStats>()) {}
+      stats_(std::make_shared<internal::LockStats>()),
+      current_(std::make_unique<internal::LockCurrent>()) {}
 
 Lock::~Lock() {
   Cancel();
@@ -239,8 +247,8 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
   }
   auto contender = std::make_shared<internal::Contender>(client_, std::move(options));
   {
-    MutexLock lock(&mu_);
-    if (current_ && current_->active()) {
+    MutexLock lock(&current_->mu);
+    if (current_->contender && current_->contender->active()) {
       absl::Status busy_status = absl::FailedPreconditionError(absl::StrCat(
           "acquire ", path_, ": this Lock is already held or being acquired (locks are not "
           "reentrant; use one Lock object per participant)"));
@@ -252,7 +260,7 @@ void Lock::Start(std::chrono::milliseconds timeout, bool try_only, Callback<Lock
       }
       return;
     }
-    current_ = contender;
+    current_->contender = contender;
     contender->MarkStarting();
   }
   const std::optional<absl::Time> deadline =
@@ -332,8 +340,8 @@ absl::StatusOr<std::optional<LockGuard>> Lock::TryAcquire() {
 void Lock::Cancel() {
   std::shared_ptr<internal::Contender> contender;
   {
-    MutexLock lock(&mu_);
-    contender = current_;
+    MutexLock lock(&current_->mu);
+    contender = current_->contender;
   }
   if (!contender) return;
   const absl::Status why = absl::CancelledError(absl::StrCat("acquire ", path_, ": cancelled"));
@@ -342,8 +350,8 @@ void Lock::Cancel() {
 }
 
 bool Lock::IsHeld() const {
-  MutexLock lock(&mu_);
-  return current_ && current_->held();
+  MutexLock lock(&current_->mu);
+  return current_->contender && current_->contender->held();
 }
 
 Subscription Lock::AddListener(std::function<void(const LockEvent&)> listener) {

@@ -2,17 +2,33 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 
 namespace zk::recipes {
 
 using zk::internal::MutexLock;
 
-namespace {
-}  // namespace
+struct ServiceCache::State {
+  State(std::unique_ptr<ChildrenCache> children, std::string name,
+        std::function<void(std::string_view)> on_warning)
+      : name(std::move(name)), on_warning(std::move(on_warning)), children(std::move(children)) {}
+  // Parses `child`, or warns (once per node version) and returns nullopt.
+  std::optional<ServiceInstance> Parse(const ChildData& child, bool warn);
+
+  const std::string name;
+  const std::function<void(std::string_view)> on_warning;
+  std::unique_ptr<ChildrenCache> children;
+  zk::internal::Mutex mu;
+  std::shared_ptr<const ChildrenSnapshot> converted_from ABSL_GUARDED_BY(mu);
+  std::shared_ptr<const ServiceInstances> instances ABSL_GUARDED_BY(mu);
+  std::map<std::string, int64_t> warned ABSL_GUARDED_BY(mu);  // path → mzxid
+};
 
 absl::StatusOr<std::unique_ptr<ServiceCache>> ServiceCache::Create(Client& client,
                                                                    std::string_view base_path,
@@ -30,49 +46,50 @@ absl::StatusOr<std::unique_ptr<ServiceCache>> ServiceCache::Create(Client& clien
                    message.data());
     };
   }
-  return std::unique_ptr<ServiceCache>(
-      new ServiceCache(std::move(children), std::string(name), std::move(on_warning)));
+  return std::unique_ptr<ServiceCache>(new ServiceCache(
+      std::make_unique<State>(std::move(children), std::string(name), std::move(on_warning))));
 }
 
-ServiceCache::ServiceCache(std::unique_ptr<ChildrenCache> children, std::string name,
-                           std::function<void(std::string_view)> on_warning)
-    : name_(std::move(name)), on_warning_(std::move(on_warning)), children_(std::move(children)) {}
+ServiceCache::ServiceCache(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
-ServiceCache::~ServiceCache() { children_.reset(); }
+// The children cache goes first: its listeners (AddListener's) use the rest of the state.
+ServiceCache::~ServiceCache() { state_->children.reset(); }
 
-absl::Status ServiceCache::Start() { return children_->Start(); }
+const std::string& ServiceCache::name() const { return state_->name; }
+
+absl::Status ServiceCache::Start() { return state_->children->Start(); }
 
 absl::Status ServiceCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
-  return children_->WaitUntilLoaded(timeout);
+  return state_->children->WaitUntilLoaded(timeout);
 }
 
-CacheStatus ServiceCache::status() const { return children_->status(); }
+CacheStatus ServiceCache::status() const { return state_->children->status(); }
 
 CacheMetrics ServiceCache::Metrics() const {
-  CacheMetrics metrics = children_->Metrics();
+  CacheMetrics metrics = state_->children->Metrics();
   metrics.entries = Instances()->size();
   return metrics;
 }
 
-std::optional<ServiceInstance> ServiceCache::Parse(const ChildData& child, bool warn) const {
+std::optional<ServiceInstance> ServiceCache::State::Parse(const ChildData& child, bool warn) {
   absl::StatusOr<ServiceInstance> parsed = ParseServiceInstance(child.data);
   std::string problem;
   if (!parsed.ok()) {
     problem = std::string(parsed.status().message());
-  } else if (parsed->id != child.name || parsed->name != name_) {
+  } else if (parsed->id != child.name || parsed->name != name) {
     problem = absl::StrCat("names ", parsed->name, "/", parsed->id, ", not its own path");
   }
   if (problem.empty()) return *std::move(parsed);
   if (warn) {
     bool first;
     {
-      MutexLock lock(&mu_);
-      auto [it, inserted] = warned_.emplace(child.path, child.stat.mzxid);
+      MutexLock lock(&mu);
+      auto [it, inserted] = warned.emplace(child.path, child.stat.mzxid);
       first = inserted || it->second != child.stat.mzxid;
       it->second = child.stat.mzxid;
     }
     if (first) {
-      on_warning_(absl::StrCat("skipping instance ", child.path, " (mzxid ", child.stat.mzxid,
+      on_warning(absl::StrCat("skipping instance ", child.path, " (mzxid ", child.stat.mzxid,
                                "): ", problem));
     }
   }
@@ -80,37 +97,39 @@ std::optional<ServiceInstance> ServiceCache::Parse(const ChildData& child, bool 
 }
 
 std::shared_ptr<const ServiceInstances> ServiceCache::Instances() const {
-  std::shared_ptr<const ChildrenSnapshot> snapshot = children_->Snapshot();
+  State& s = *state_;
+  std::shared_ptr<const ChildrenSnapshot> snapshot = s.children->Snapshot();
   {
-    MutexLock lock(&mu_);
-    if (snapshot == converted_from_ && instances_) return instances_;
+    MutexLock lock(&s.mu);
+    if (snapshot == s.converted_from && s.instances) return s.instances;
   }
   // Convert outside the lock (warnings call user code); the snapshot is immutable.
   auto instances = std::make_shared<ServiceInstances>();
   for (const auto& [name, child] : *snapshot) {
-    if (std::optional<ServiceInstance> instance = Parse(child, /*warn=*/true)) {
+    if (std::optional<ServiceInstance> instance = s.Parse(child, /*warn=*/true)) {
       instances->push_back(*std::move(instance));
     }
   }
   std::shared_ptr<const ServiceInstances> result = std::move(instances);
-  MutexLock lock(&mu_);
-  converted_from_ = snapshot;
-  instances_ = result;
+  MutexLock lock(&s.mu);
+  s.converted_from = snapshot;
+  s.instances = result;
   return result;
 }
 
 Subscription ServiceCache::AddListener(Listener listener) {
-  return children_->AddListener([this, listener = std::move(listener)](const ChildrenDelta& d) {
+  State* s = state_.get();
+  return s->children->AddListener([s, listener = std::move(listener)](const ChildrenDelta& d) {
     ServiceDelta delta;
     for (const ChildData& child : d.added) {
-      if (auto instance = Parse(child, false)) delta.added.push_back(*std::move(instance));
+      if (auto instance = s->Parse(child, false)) delta.added.push_back(*std::move(instance));
     }
     for (const ChildData& child : d.removed) {
-      if (auto instance = Parse(child, false)) delta.removed.push_back(*std::move(instance));
+      if (auto instance = s->Parse(child, false)) delta.removed.push_back(*std::move(instance));
     }
     for (const auto& [before_child, after_child] : d.updated) {
-      std::optional<ServiceInstance> before = Parse(before_child, false);
-      std::optional<ServiceInstance> after = Parse(after_child, false);
+      std::optional<ServiceInstance> before = s->Parse(before_child, false);
+      std::optional<ServiceInstance> after = s->Parse(after_child, false);
       if (before && after) {
         delta.updated.emplace_back(*std::move(before), *std::move(after));
       } else if (after) {

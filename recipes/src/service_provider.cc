@@ -1,13 +1,36 @@
 #include "zk/recipes/service_provider.h"
 
+#include <map>
+#include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "zk/internal/sync.h"
 
 namespace zk::recipes {
 
 using zk::internal::MutexLock;
+
+struct ServiceProvider::State {
+  State(const ServiceCache& cache, ServiceProviderOptions options)
+      : cache(cache), options(std::move(options)) {}
+  struct Health {
+    int failures = 0;
+    absl::Time down_until = absl::InfinitePast();
+  };
+  absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
+
+  const ServiceCache& cache;
+  const ServiceProviderOptions options;
+  zk::internal::Mutex mu;
+  uint64_t next ABSL_GUARDED_BY(mu) = 0;
+  std::string sticky_id ABSL_GUARDED_BY(mu);
+  std::mt19937_64 random ABSL_GUARDED_BY(mu){std::random_device{}()};
+  std::map<std::string, Health> health ABSL_GUARDED_BY(mu);  // by id
+};
 
 absl::StatusOr<std::unique_ptr<ServiceProvider>> ServiceProvider::Create(
     const ServiceCache& cache, ServiceProviderOptions options) {
@@ -20,67 +43,72 @@ absl::StatusOr<std::unique_ptr<ServiceProvider>> ServiceProvider::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("service_provider ", cache.name(), ": down_duration is negative"));
   }
-  return std::unique_ptr<ServiceProvider>(new ServiceProvider(cache, std::move(options)));
+  return std::unique_ptr<ServiceProvider>(
+      new ServiceProvider(std::make_unique<State>(cache, std::move(options))));
 }
 
-ServiceProvider::ServiceProvider(const ServiceCache& cache, ServiceProviderOptions options)
-    : cache_(cache), options_(std::move(options)) {}
+ServiceProvider::ServiceProvider(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ServiceProvider::~ServiceProvider() = default;
 
 absl::StatusOr<ServiceInstance> ServiceProvider::Next() {
-  std::shared_ptr<const ServiceInstances> all = cache_.Instances();
+  State& s = *state_;
+  std::shared_ptr<const ServiceInstances> all = s.cache.Instances();
   if (all->empty()) {
     return absl::NotFoundError(
-        absl::StrCat("service_provider ", cache_.name(), ": no instance is registered"));
+        absl::StrCat("service_provider ", s.cache.name(), ": no instance is registered"));
   }
-  const absl::Time now = Now();
-  MutexLock lock(&mu_);
+  const absl::Time now = s.Now();
+  MutexLock lock(&s.mu);
   std::vector<const ServiceInstance*> up;
   for (const ServiceInstance& instance : *all) {
-    auto it = health_.find(instance.id);
-    if (it == health_.end() || it->second.down_until <= now) up.push_back(&instance);
+    auto it = s.health.find(instance.id);
+    if (it == s.health.end() || it->second.down_until <= now) up.push_back(&instance);
   }
   if (up.empty()) {
-    return absl::UnavailableError(absl::StrCat("service_provider ", cache_.name(), ": all ",
+    return absl::UnavailableError(absl::StrCat("service_provider ", s.cache.name(), ": all ",
                                                all->size(), " instances are marked down"));
   }
-  switch (options_.strategy) {
+  switch (s.options.strategy) {
     case ProviderStrategy::kRandom:
-      return *up[std::uniform_int_distribution<size_t>(0, up.size() - 1)(random_)];
+      return *up[std::uniform_int_distribution<size_t>(0, up.size() - 1)(s.random)];
     case ProviderStrategy::kSticky:
       for (const ServiceInstance* instance : up) {
-        if (instance->id == sticky_id_) return *instance;
+        if (instance->id == s.sticky_id) return *instance;
       }
-      sticky_id_ = up[next_++ % up.size()]->id;
+      s.sticky_id = up[s.next++ % up.size()]->id;
       for (const ServiceInstance* instance : up) {
-        if (instance->id == sticky_id_) return *instance;
+        if (instance->id == s.sticky_id) return *instance;
       }
       break;
     case ProviderStrategy::kRoundRobin:
       break;
   }
-  return *up[next_++ % up.size()];
+  return *up[s.next++ % up.size()];
 }
 
 void ServiceProvider::ReportFailure(const ServiceInstance& instance) {
-  const absl::Time now = Now();
-  MutexLock lock(&mu_);
-  Health& health = health_[instance.id];
-  if (++health.failures >= options_.failures_to_mark_down) {
+  State& s = *state_;
+  const absl::Time now = s.Now();
+  MutexLock lock(&s.mu);
+  State::Health& health = s.health[instance.id];
+  if (++health.failures >= s.options.failures_to_mark_down) {
     health.failures = 0;
-    health.down_until = now + absl::FromChrono(options_.down_duration);
+    health.down_until = now + absl::FromChrono(s.options.down_duration);
   }
 }
 
 void ServiceProvider::ReportSuccess(const ServiceInstance& instance) {
-  MutexLock lock(&mu_);
-  if (auto it = health_.find(instance.id); it != health_.end()) it->second.failures = 0;
+  State& s = *state_;
+  MutexLock lock(&s.mu);
+  if (auto it = s.health.find(instance.id); it != s.health.end()) it->second.failures = 0;
 }
 
 bool ServiceProvider::IsDown(const ServiceInstance& instance) {
-  const absl::Time now = Now();
-  MutexLock lock(&mu_);
-  auto it = health_.find(instance.id);
-  return it != health_.end() && it->second.down_until > now;
+  State& s = *state_;
+  const absl::Time now = s.Now();
+  MutexLock lock(&s.mu);
+  auto it = s.health.find(instance.id);
+  return it != s.health.end() && it->second.down_until > now;
 }
 
 }  // namespace zk::recipes

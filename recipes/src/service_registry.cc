@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "recipe_status.h"
 #include "zk/internal/client_access.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 
 namespace zk::recipes {
@@ -335,33 +337,40 @@ ServiceRegistryMetrics ServiceRegistry::Metrics() const {
 
 // --- Registration --------------------------------------------------------------------------------
 
+struct ServiceRegistry::Registration::Current {
+  explicit Current(ServiceInstance instance) : instance(std::move(instance)) {}
+  mutable zk::internal::Mutex mu;
+  ServiceInstance instance ABSL_GUARDED_BY(mu);
+  bool registered ABSL_GUARDED_BY(mu) = true;
+};
+
 ServiceRegistry::Registration::Registration(std::shared_ptr<State> state, std::string path,
                                             ServiceInstance instance,
                                             std::chrono::milliseconds timeout)
     : state_(std::move(state)), path_(std::move(path)), timeout_(timeout),
-      instance_(std::move(instance)) {}
+      current_(std::make_unique<Current>(std::move(instance))) {}
 
 ServiceRegistry::Registration::~Registration() { Unregister().IgnoreError(); }
 
 ServiceInstance ServiceRegistry::Registration::instance() const {
-  MutexLock lock(&mu_);
-  return instance_;
+  MutexLock lock(&current_->mu);
+  return current_->instance;
 }
 
 absl::Status ServiceRegistry::Registration::Update(ServiceInstance instance) {
   ZK_RETURN_IF_ERROR(ValidateServiceInstance(instance));
   {
-    MutexLock lock(&mu_);
-    if (!registered_) {
+    MutexLock lock(&current_->mu);
+    if (!current_->registered) {
       return absl::FailedPreconditionError(absl::StrCat("update ", path_, ": unregistered"));
     }
-    if (instance.name != instance_.name || instance.id != instance_.id) {
+    if (instance.name != current_->instance.name || instance.id != current_->instance.id) {
       return absl::InvalidArgumentError(
           absl::StrCat("update ", path_, ": name and id must not change (got ", instance.name,
                        "/", instance.id, ")"));
     }
     if (instance.registration_time_ms == 0) {
-      instance.registration_time_ms = instance_.registration_time_ms;
+      instance.registration_time_ms = current_->instance.registration_time_ms;
     }
   }
   std::string data = ServiceInstanceToJson(instance);
@@ -374,16 +383,16 @@ absl::Status ServiceRegistry::Registration::Update(ServiceInstance instance) {
                                   }
                                   state->Put(path, std::move(data), std::move(done));
                                 }));
-  MutexLock lock(&mu_);
-  instance_ = std::move(instance);
+  MutexLock lock(&current_->mu);
+  current_->instance = std::move(instance);
   return absl::OkStatus();
 }
 
 absl::Status ServiceRegistry::Registration::Unregister() {
   {
-    MutexLock lock(&mu_);
-    if (!registered_) return absl::OkStatus();
-    registered_ = false;
+    MutexLock lock(&current_->mu);
+    if (!current_->registered) return absl::OkStatus();
+    current_->registered = false;
     unregistered_->store(true);
   }
   if (ClientAccess::OnLoopThread(state_->client)) {

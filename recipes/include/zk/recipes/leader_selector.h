@@ -20,12 +20,9 @@
 #include <functional>
 #include <memory>
 #include <string_view>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/leader_election.h"
 
 namespace zk::recipes {
@@ -42,12 +39,7 @@ class LeadershipContext {
 
  private:
   friend class LeaderSelector;
-  struct Shared {
-    const Client* client = nullptr;  // leadership also needs recent contact with the server
-    mutable zk::internal::Mutex mu;
-    bool leading ABSL_GUARDED_BY(mu) = false;
-    bool stopping ABSL_GUARDED_BY(mu) = false;  // the selector is being destroyed
-  };
+  struct Shared;  // whether we lead, shared by the selector and every context it handed out
   std::shared_ptr<Shared> shared_;
   int64_t epoch_ = 0;
 };
@@ -84,19 +76,9 @@ class LeaderSelector {
   LeaderElectionMetrics Metrics() const;
 
  private:
-  LeaderSelector(std::unique_ptr<LeaderElection> election, LeaderSelectorOptions options,
-                 TakeLeadership take_leadership);
-  void Run();
-
-  std::unique_ptr<LeaderElection> election_;
-  const LeaderSelectorOptions options_;
-  const TakeLeadership take_leadership_;
-  Subscription subscription_;
-  std::shared_ptr<LeadershipContext::Shared> shared_;
-  mutable zk::internal::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_;
+  struct State;  // the election, the selector's thread and its counts
+  explicit LeaderSelector(std::unique_ptr<State> state);
+  const std::unique_ptr<State> state_;
 };
 
 }  // namespace zk::recipes

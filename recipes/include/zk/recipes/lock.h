@@ -42,9 +42,7 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "zk/internal/sync.h"
 #include "zk/client.h"
 #include "zk/metrics.h"
 
@@ -58,6 +56,8 @@ class ListenerSet;
 struct LockKind;
 // A Lock's LockMetrics, shared with its guards (which may outlive it; see lock.cc).
 struct LockStats;
+// A Lock's current acquisition or hold, behind a mutex (see lock.cc).
+struct LockCurrent;
 }
 
 enum class LockEventType {
@@ -193,8 +193,7 @@ class Lock {
   const std::shared_ptr<const internal::LockKind> kind_;
   std::shared_ptr<internal::ListenerSet<LockEvent>> listeners_;
   const std::shared_ptr<internal::LockStats> stats_;
-  mutable zk::internal::Mutex mu_;
-  std::shared_ptr<internal::Contender> current_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<internal::LockCurrent> current_;
 };
 
 // A read/write lock on `path`: any number of readers, or one writer. Node layout of Curator's

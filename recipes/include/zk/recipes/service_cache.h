@@ -32,7 +32,6 @@
 
 #include "absl/status/statusor.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/service_instance.h"
 
@@ -86,21 +85,12 @@ class ServiceCache {
   // initial load as additions).
   Subscription AddListener(Listener listener);
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const;
 
  private:
-  ServiceCache(std::unique_ptr<ChildrenCache> children, std::string name,
-               std::function<void(std::string_view)> on_warning);
-  // Parses `child`, or warns (once per node version) and returns nullopt.
-  std::optional<ServiceInstance> Parse(const ChildData& child, bool warn) const;
-
-  const std::string name_;
-  const std::function<void(std::string_view)> on_warning_;
-  std::unique_ptr<ChildrenCache> children_;
-  mutable zk::internal::Mutex mu_;
-  mutable std::shared_ptr<const ChildrenSnapshot> converted_from_ ABSL_GUARDED_BY(mu_);
-  mutable std::shared_ptr<const ServiceInstances> instances_ ABSL_GUARDED_BY(mu_);
-  mutable std::map<std::string, int64_t> warned_ ABSL_GUARDED_BY(mu_);  // path → mzxid
+  struct State;  // the children cache, the converted snapshot and the warnings already given
+  explicit ServiceCache(std::unique_ptr<State> state);
+  const std::unique_ptr<State> state_;
 };
 
 }  // namespace zk::recipes

@@ -19,12 +19,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/service_cache.h"
 
 namespace zk::recipes {
@@ -58,21 +56,14 @@ class ServiceProvider {
   // Returns true while `instance` is marked down.
   bool IsDown(const ServiceInstance& instance);
 
- private:
-  ServiceProvider(const ServiceCache& cache, ServiceProviderOptions options);
-  struct Health {
-    int failures = 0;
-    absl::Time down_until = absl::InfinitePast();
-  };
-  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+  ~ServiceProvider();
+  ServiceProvider(const ServiceProvider&) = delete;
+  ServiceProvider& operator=(const ServiceProvider&) = delete;
 
-  const ServiceCache& cache_;
-  const ServiceProviderOptions options_;
-  zk::internal::Mutex mu_;
-  uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string sticky_id_ ABSL_GUARDED_BY(mu_);
-  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_){std::random_device{}()};
-  std::map<std::string, Health> health_ ABSL_GUARDED_BY(mu_);  // by id
+ private:
+  struct State;  // the strategy's cursor and the health table, behind one mutex
+  explicit ServiceProvider(std::unique_ptr<State> state);
+  const std::unique_ptr<State> state_;
 };
 
 }  // namespace zk::recipes

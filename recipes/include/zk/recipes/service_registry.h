@@ -34,7 +34,6 @@
 
 #include "absl/status/statusor.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/service_instance.h"
 
@@ -88,9 +87,8 @@ class ServiceRegistry {
   // Threading: any thread.
   ServiceRegistryMetrics Metrics() const;
 
-  struct State;
-
  private:
+  struct State;  // the registrations kept alive, shared with their restoring continuations
   ServiceRegistry(Client& client, std::string base_path, std::chrono::milliseconds timeout);
 
   Client& client_;
@@ -127,12 +125,12 @@ class ServiceRegistry::Registration {
   Registration(std::shared_ptr<State> state, std::string path, ServiceInstance instance,
                std::chrono::milliseconds timeout);
 
+  struct Current;  // the instance as last updated, and whether it is still registered
+
   const std::shared_ptr<State> state_;
   const std::string path_;
   const std::chrono::milliseconds timeout_;
-  mutable zk::internal::Mutex mu_;
-  ServiceInstance instance_ ABSL_GUARDED_BY(mu_);
-  bool registered_ ABSL_GUARDED_BY(mu_) = true;
+  const std::unique_ptr<Current> current_;
   // Set by Unregister before its removal is queued; an Update queued before it but run after
   // must not register the node again.
   const std::shared_ptr<std::atomic<bool>> unregistered_ =
