@@ -9,7 +9,9 @@
 // new leader's epoch (the fencing value for its writes) is above the old one's.
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,7 +22,6 @@
 #include "absl/time/time.h"
 #include "demo/demo.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/leader_election.h"
 
 namespace zkcpp_demo {
@@ -36,34 +37,34 @@ class LeadershipLog {
  public:
   void Record(int server, const LeadershipEvent& event) {
     const auto now = std::chrono::steady_clock::now();
-    zk::internal::MutexLock lock(&mu_);
-    if (event.is_leader && !became_leader_at_[server]) became_leader_at_[server] = now;
-    // Only a loss after a win counts (a listener may also hear "not leader" while queued).
-    if (!event.is_leader && became_leader_at_[server]) lost_leadership_[server] = event.reason;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (event.is_leader && !became_leader_at_[server]) became_leader_at_[server] = now;
+      // Only a loss after a win counts (a listener may also hear "not leader" while queued).
+      if (!event.is_leader && became_leader_at_[server]) lost_leadership_[server] = event.reason;
+    }
+    changed_.notify_all();
   }
   // Waits until `server`'s listener reported leadership; returns when, or nullopt on timeout.
   std::optional<std::chrono::steady_clock::time_point> AwaitLeader(
       int server, std::chrono::milliseconds timeout) {
-    zk::internal::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(
-        [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return became_leader_at_[server].has_value(); },
-        absl::FromChrono(timeout));
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_for(lock, timeout, [&] { return became_leader_at_[server].has_value(); });
     return became_leader_at_[server];
   }
   // Waits until `server`'s listener reported losing leadership; returns the reason, or
   // nullopt on timeout.
   std::optional<std::string> AwaitLost(int server, std::chrono::milliseconds timeout) {
-    zk::internal::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(
-        [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return lost_leadership_[server].has_value(); },
-        absl::FromChrono(timeout));
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_for(lock, timeout, [&] { return lost_leadership_[server].has_value(); });
     return lost_leadership_[server];
   }
 
  private:
-  zk::internal::Mutex mu_;
-  std::optional<std::chrono::steady_clock::time_point> became_leader_at_[2] ABSL_GUARDED_BY(mu_);
-  std::optional<std::string> lost_leadership_[2] ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::optional<std::chrono::steady_clock::time_point> became_leader_at_[2];  // guarded by mu_
+  std::optional<std::string> lost_leadership_[2];                             // guarded by mu_
 };
 
 // One billing server: a process with its own session. Members go bottom-up: the listener,

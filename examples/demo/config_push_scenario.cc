@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,7 +23,6 @@
 #include "absl/time/time.h"
 #include "demo/demo.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/config_watcher.h"
 
 namespace zkcpp_demo {
@@ -46,29 +47,31 @@ class Deliveries {
  public:
   void Record(int subscriber, const ConfigValue& value) {
     const auto now = std::chrono::steady_clock::now();
-    zk::internal::MutexLock lock(&mu_);
-    seen_[subscriber].push_back(
-        {.exists = value.exists, .data = value.data, .mzxid = value.mzxid(), .at = now});
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_[subscriber].push_back(
+          {.exists = value.exists, .data = value.data, .mzxid = value.mzxid(), .at = now});
+    }
+    changed_.notify_all();
   }
   // Waits until every subscriber received a value at least as new as `mzxid`.
   bool AwaitAll(int64_t mzxid, std::chrono::milliseconds timeout) {
-    zk::internal::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return std::all_of(std::begin(seen_), std::end(seen_), [&](const auto& deliveries) {
-            return !deliveries.empty() && deliveries.back().mzxid >= mzxid;
-          });
-        },
-        absl::FromChrono(timeout));
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, timeout, [&] {
+      return std::all_of(std::begin(seen_), std::end(seen_), [&](const auto& deliveries) {
+        return !deliveries.empty() && deliveries.back().mzxid >= mzxid;
+      });
+    });
   }
   std::vector<Delivery> Of(int subscriber) {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return seen_[subscriber];
   }
 
  private:
-  zk::internal::Mutex mu_;
-  std::vector<Delivery> seen_[kSubscribers] ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<Delivery> seen_[kSubscribers];  // guarded by mu_
 };
 
 // One subscriber: a service instance with its own session. Members go bottom-up.

@@ -2,15 +2,16 @@
 
 #include "demo/demo.h"
 
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "zk/internal/sync.h"
 #include "zk/path.h"
 
 namespace zkcpp_demo {
@@ -84,18 +85,23 @@ absl::Status WaitForChildren(zk::Client& client, const std::string& path, size_t
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     // Read and watch in one call, so that no change between the read and the wait is missed.
-    zk::internal::Notification changed;
-    ZK_ASSIGN_OR_RETURN(
-        zk::Watched<zk::ChildrenResult> watched,
-        client.GetChildrenAndWatch(path, [&changed](const zk::WatchEvent&) { changed.Notify(); }));
+    std::mutex mu;
+    std::condition_variable cv;
+    bool changed = false;  // guarded by mu
+    ZK_ASSIGN_OR_RETURN(zk::Watched<zk::ChildrenResult> watched,
+                        client.GetChildrenAndWatch(path, [&](const zk::WatchEvent&) {
+                          std::lock_guard<std::mutex> lock(mu);
+                          changed = true;
+                          cv.notify_all();
+                        }));
     if (watched.result.children.size() >= count) return absl::OkStatus();
-    const auto remaining = deadline - std::chrono::steady_clock::now();
-    if (remaining <= std::chrono::steady_clock::duration::zero() ||
-        !changed.WaitForNotificationWithTimeout(absl::FromChrono(remaining))) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_until(lock, deadline, [&] { return changed; })) {
       return absl::DeadlineExceededError(absl::StrCat("waiting for ", count, " children of ", path,
                                                       ": still ", watched.result.children.size()));
     }
-    // `watched` goes out of scope before `changed`: its callback cannot run any more.
+    // Reverse order of declaration: `lock` releases mu, then `watched` cancels its watch (waiting
+    // for a running callback), and only then do mu, cv and `changed` go.
   }
 }
 

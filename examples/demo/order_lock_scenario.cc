@@ -11,7 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <latch>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -22,7 +24,6 @@
 #include "absl/strings/str_cat.h"
 #include "demo/demo.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/lock.h"
 
 namespace zkcpp_demo {
@@ -55,7 +56,7 @@ struct Shared {
   std::string counter_path;
   std::atomic<int> in_critical_section{0};
   std::atomic<int> overlaps{0};
-  zk::internal::Mutex mu;
+  std::mutex mu;
   std::vector<Acquisition> acquisitions;  // guarded by mu
   absl::Status error;                     // the first worker error; guarded by mu
 };
@@ -88,7 +89,7 @@ absl::Status RunWorker(Shared& shared, Worker& worker, int index) {
     ZK_ASSIGN_OR_RETURN(LockGuard guard, worker.lock->Acquire(kWaitTimeout));
     ZK_ASSIGN_OR_RETURN(int64_t id, CreateId(shared, *worker.client, guard));
     {
-      zk::internal::MutexLock lock(&shared.mu);
+      std::lock_guard<std::mutex> lock(shared.mu);
       shared.acquisitions.push_back(
           {.worker = index, .fencing_token = guard.fencing_token(), .order_id = id});
     }
@@ -122,14 +123,14 @@ absl::StatusOr<std::string> RunOrderLockScenario(const DemoContext& context) {
   Say("%d workers x %d orders each; lock %s", kWorkers, kOrdersPerWorker, lock_path.c_str());
 
   // All workers start together, so they really contend for the lock.
-  zk::internal::Notification go;
+  std::latch go(1);
   std::vector<std::thread> threads;
   for (int i = 0; i < kWorkers; ++i) {
     threads.emplace_back([&shared, &workers, &go, i] {
-      go.WaitForNotification();
+      go.wait();
       absl::Status status = RunWorker(shared, workers[i], i);
       if (!status.ok()) {
-        zk::internal::MutexLock lock(&shared.mu);
+        std::lock_guard<std::mutex> lock(shared.mu);
         if (shared.error.ok()) {
           shared.error = absl::Status(
               status.code(), absl::StrCat(workers[i].name, ": ", std::string(status.message())));
@@ -137,10 +138,10 @@ absl::StatusOr<std::string> RunOrderLockScenario(const DemoContext& context) {
       }
     });
   }
-  go.Notify();
+  go.count_down();
   for (std::thread& thread : threads) thread.join();
 
-  zk::internal::MutexLock lock(&shared.mu);
+  std::lock_guard<std::mutex> lock(shared.mu);
   ZK_RETURN_IF_ERROR(shared.error);
   const std::vector<Acquisition>& grants = shared.acquisitions;
   const int overlaps = shared.overlaps.load();

@@ -8,8 +8,10 @@
 // polling, and no further call goes to the dead instance.
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,7 +22,6 @@
 #include "absl/time/time.h"
 #include "demo/demo.h"
 #include "zk/client.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/service_cache.h"
 #include "zk/recipes/service_provider.h"
 #include "zk/recipes/service_registry.h"
@@ -103,26 +104,27 @@ absl::StatusOr<std::string> RunRegistryScenario(const DemoContext& context) {
   ZK_ASSIGN_OR_RETURN(std::unique_ptr<zk::Client> checkout, ConnectClient(context, "checkout"));
   ZK_ASSIGN_OR_RETURN(std::unique_ptr<ServiceCache> cache,
                       ServiceCache::Create(*checkout, services, kService));
-  zk::internal::Mutex mu;
+  std::mutex mu;
+  std::condition_variable cv;
   // Both guarded by mu.
   std::set<std::string> listed;
   std::map<std::string, std::chrono::steady_clock::time_point> removed_at;
   // Added before Start(), so the initial load arrives as additions too.
   zk::Subscription subscription = cache->AddListener([&](const ServiceDelta& delta) {
     const auto now = std::chrono::steady_clock::now();
-    zk::internal::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     for (const ServiceInstance& instance : delta.added) listed.insert(instance.id);
     for (const ServiceInstance& instance : delta.removed) {
       listed.erase(instance.id);
       removed_at.emplace(instance.id, now);
     }
+    cv.notify_all();
   });
   ZK_RETURN_IF_ERROR(cache->Start());
   ZK_RETURN_IF_ERROR(cache->WaitUntilLoaded(kWaitTimeout));
   {
-    zk::internal::MutexLock lock(&mu);
-    if (!mu.AwaitWithTimeout([&] { return listed.size() == kProviders; },
-                             absl::FromChrono(kWaitTimeout))) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, kWaitTimeout, [&] { return listed.size() == kProviders; })) {
       return ClaimFailed(
           absl::StrCat("checkout discovers ", kProviders, " instances; it saw ", listed.size()));
     }
@@ -150,9 +152,8 @@ absl::StatusOr<std::string> RunRegistryScenario(const DemoContext& context) {
   providers[1].client->Close();
   std::chrono::steady_clock::time_point removed;
   {
-    zk::internal::MutexLock lock(&mu);
-    if (!mu.AwaitWithTimeout([&] { return removed_at.count(dead) > 0; },
-                             absl::FromChrono(kWaitTimeout))) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, kWaitTimeout, [&] { return removed_at.count(dead) > 0; })) {
       return ClaimFailed(absl::StrCat("checkout's cache drops ", dead, " by itself"));
     }
     removed = removed_at[dead];
