@@ -68,7 +68,7 @@ ChildCommand::~ChildCommand() {
 }
 
 void ChildCommand::Signal(int signal) {
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!exited_) ::kill(pid_, signal);
 }
 
@@ -78,7 +78,7 @@ int ChildCommand::Wait() {
   while (::waitid(P_PID, pid_, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
   }
   {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     exited_ = true;
   }
   int status = 0;

@@ -10,13 +10,12 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "zk/internal/sync.h"
 
 namespace zk::cli {
 
@@ -45,8 +44,8 @@ class ChildCommand {
   explicit ChildCommand(pid_t pid) : pid_(pid) {}
 
   const pid_t pid_;
-  zk::internal::Mutex mu_;
-  bool exited_ ABSL_GUARDED_BY(mu_) = false;  // the pid may be reused from then on
+  std::mutex mu_;
+  bool exited_ = false;  // guarded by mu_; the pid may be reused from then on
   bool reaped_ = false;                       // only Wait's thread
 };
 

@@ -10,9 +10,10 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/child_command.h"
@@ -23,7 +24,6 @@
 #include "cli/invocation.h"
 #include "cli/output.h"
 #include "cli/session.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/leader_election.h"
 
 namespace zk::cli {
@@ -36,54 +36,56 @@ class Leadership {
   explicit Leadership(int64_t count) : count_(count) {}
 
   void OnEvent(const recipes::LeadershipEvent& event) {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     leader_ = event.is_leader;
     epoch_ = event.epoch;
     ++events_;
     if (!leader_ && child_ != nullptr) child_->Signal(SIGTERM);
+    changed_.notify_all();
   }
   void Interrupt() {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     interrupted_ = true;
+    changed_.notify_all();
   }
   // Waits until leading (returns its epoch), interrupted or `timeout` passed (nullopt).
   std::optional<int64_t> AwaitLeadership(std::optional<std::chrono::milliseconds> timeout) {
-    zk::internal::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return leader_ || interrupted_; };
+    std::unique_lock<std::mutex> lock(mu_);
+    auto ready = [this] { return leader_ || interrupted_; };
     if (timeout) {
-      mu_.AwaitWithTimeout(ready, absl::FromChrono(*timeout));
+      changed_.wait_for(lock, *timeout, ready);
     } else {
-      mu_.Await(ready);
+      changed_.wait(lock, ready);
     }
     if (!leader_ || interrupted_) return std::nullopt;
     return epoch_;
   }
   // Waits until interrupted or `count` events were seen (count 0: until interrupted).
   void AwaitEnd() {
-    zk::internal::MutexLock lock(&mu_);
-    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return interrupted_ || (count_ > 0 && events_ >= count_);
-    });
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return interrupted_ || (count_ > 0 && events_ >= count_); });
   }
   bool interrupted() {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return interrupted_;
   }
   // Sets the running command (nullptr once it exited); ends it at once if leadership is gone.
   void Attach(ChildCommand* child) {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     child_ = child;
     if (child_ != nullptr && !leader_) child_->Signal(SIGTERM);
   }
 
  private:
   const int64_t count_;
-  zk::internal::Mutex mu_;
-  bool leader_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t events_ ABSL_GUARDED_BY(mu_) = 0;
-  bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
-  ChildCommand* child_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::mutex mu_;
+  std::condition_variable changed_;  // notified when leader_, events_ or interrupted_ change
+  // Guarded by mu_.
+  bool leader_ = false;
+  int64_t epoch_ = 0;
+  int64_t events_ = 0;
+  bool interrupted_ = false;
+  ChildCommand* child_ = nullptr;
 };
 
 }  // namespace

@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/child_command.h"
@@ -23,7 +23,6 @@
 #include "cli/invocation.h"
 #include "cli/output.h"
 #include "cli/session.h"
-#include "zk/internal/sync.h"
 #include "zk/recipes/lock.h"
 
 namespace zk::cli {
@@ -37,25 +36,26 @@ class GuardedCommand {
  public:
   // Ends the command (SIGTERM) if it runs; later Attach()es end theirs at once.
   void LockLost() {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     lost_ = true;
     if (child_ != nullptr) child_->Signal(SIGTERM);
   }
   bool lost() {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return lost_;
   }
   // Sets the running command (nullptr once it exited).
   void Attach(ChildCommand* child) {
-    zk::internal::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     child_ = child;
     if (child_ != nullptr && lost_) child_->Signal(SIGTERM);
   }
 
  private:
-  zk::internal::Mutex mu_;
-  ChildCommand* child_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool lost_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;
+  // Guarded by mu_.
+  ChildCommand* child_ = nullptr;
+  bool lost_ = false;
 };
 
 std::string DurationText(std::chrono::milliseconds d) {

@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/event_stream.h"
@@ -22,7 +22,6 @@
 #include "cli/invocation.h"
 #include "cli/output.h"
 #include "cli/session.h"
-#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/children_cache.h"
 #include "zk/recipes/service_cache.h"
@@ -93,7 +92,7 @@ class ServiceWatcher {
 
   // Starts watching service `name` (a no-op if already watched).
   void Watch(const std::string& name) {
-    zk::internal::MutexLock lock(&caches_mu_);
+    std::lock_guard<std::mutex> lock(caches_mu_);
     if (caches_.contains(name)) return;
     absl::StatusOr<std::unique_ptr<recipes::ServiceCache>> cache = recipes::ServiceCache::Create(
         client_, base_path_, name,
@@ -133,8 +132,8 @@ class ServiceWatcher {
   const std::string base_path_;
   Output& out_;
   EventStream stream_;
-  zk::internal::Mutex caches_mu_;  // never taken by a cache listener
-  std::map<std::string, Entry> caches_ ABSL_GUARDED_BY(caches_mu_);
+  std::mutex caches_mu_;  // never taken by a cache listener
+  std::map<std::string, Entry> caches_;  // guarded by caches_mu_
 };
 
 CommandResult WatchServices(const Invocation& invocation, Client& client,

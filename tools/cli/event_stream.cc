@@ -5,28 +5,31 @@
 namespace zk::cli {
 
 void EventStream::Emit(const Json& object, std::string_view text) {
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (ended_) return;
   // Printed under the lock: an event that lost the race against the end is never printed.
   out_.Emit(object, text);
   ++printed_;
   ended_ = count_ > 0 && printed_ >= count_;
+  if (ended_) ended_cv_.notify_all();
 }
 
 void EventStream::Stop() {
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ended_ = true;
+  ended_cv_.notify_all();
 }
 
 void EventStream::Fail(absl::Status status) {
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!ended_) failure_ = std::move(status);
   ended_ = true;
+  ended_cv_.notify_all();
 }
 
 absl::Status EventStream::Wait() {
-  zk::internal::MutexLock lock(&mu_);
-  mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return ended_; });
+  std::unique_lock<std::mutex> lock(mu_);
+  ended_cv_.wait(lock, [this] { return ended_; });
   return failure_;
 }
 

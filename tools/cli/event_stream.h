@@ -7,13 +7,13 @@
 #ifndef ZKCPP_TOOLS_CLI_EVENT_STREAM_H_
 #define ZKCPP_TOOLS_CLI_EVENT_STREAM_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "cli/output.h"
-#include "zk/internal/sync.h"
 
 namespace zk::cli {
 
@@ -36,10 +36,12 @@ class EventStream {
  private:
   Output& out_;
   const int64_t count_;
-  zk::internal::Mutex mu_;
-  int64_t printed_ ABSL_GUARDED_BY(mu_) = 0;
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;
+  std::condition_variable ended_cv_;  // notified when ended_ turns true
+  // Guarded by mu_.
+  int64_t printed_ = 0;
+  bool ended_ = false;
+  absl::Status failure_;
 };
 
 }  // namespace zk::cli

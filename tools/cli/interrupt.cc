@@ -4,21 +4,24 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
-#include "zk/internal/sync.h"
 
 namespace zk::cli {
 namespace {
 
 struct InterruptState {
-  zk::internal::Mutex mu;
-  std::function<void(int)> action ABSL_GUARDED_BY(mu);
-  bool running ABSL_GUARDED_BY(mu) = false;
-  int signals ABSL_GUARDED_BY(mu) = 0;
+  std::mutex mu;
+  std::condition_variable idle;  // notified when `running` turns false
+  // Guarded by mu.
+  std::function<void(int)> action;
+  bool running = false;
+  int signals = 0;
 };
 
 InterruptState& State() {
@@ -55,14 +58,15 @@ void ReceiveSignals() {
     if (sigwait(&set, &signal) != 0) continue;
     std::function<void(int)> action;
     {
-      zk::internal::MutexLock lock(&state.mu);
+      std::lock_guard<std::mutex> lock(state.mu);
       if (++state.signals > 1 || !state.action) DieOf(signal);
       action = state.action;
       state.running = true;
     }
     action(signal);
-    zk::internal::MutexLock lock(&state.mu);
+    std::lock_guard<std::mutex> lock(state.mu);
     state.running = false;
+    state.idle.notify_all();
   }
 }
 
@@ -76,14 +80,14 @@ void InstallInterruptHandling() {
 
 InterruptScope::InterruptScope(std::function<void(int)> action) {
   InterruptState& state = State();
-  zk::internal::MutexLock lock(&state.mu);
+  std::lock_guard<std::mutex> lock(state.mu);
   previous_ = std::exchange(state.action, std::move(action));
 }
 
 InterruptScope::~InterruptScope() {
   InterruptState& state = State();
-  zk::internal::MutexLock lock(&state.mu);
-  state.mu.Await([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !state.running; });
+  std::unique_lock<std::mutex> lock(state.mu);
+  state.idle.wait(lock, [&] { return !state.running; });
   state.action = std::move(previous_);
 }
 

@@ -21,7 +21,7 @@ void Output::Emit(const Json& object, std::string_view text) {
                                             : std::string(text);
   if (line.empty()) return;
   line.push_back('\n');
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WriteLocked(results_, line);
 }
 
@@ -36,7 +36,7 @@ void Output::EmitOrNote(const Json& object, std::string_view text) {
 void Output::Raw(std::string_view bytes) {
   const std::string escaped =
       results_on_terminal_ ? EscapeForTerminal(bytes, LineBreaks::kKeep) : std::string();
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WriteLocked(results_, results_on_terminal_ ? std::string_view(escaped) : bytes);
 }
 
@@ -44,7 +44,7 @@ void Output::Note(std::string_view message) {
   std::string line = "zkcpp: ";
   line.append(EscapeForTerminal(message, LineBreaks::kEscape));
   line.push_back('\n');
-  zk::internal::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   WriteLocked(stderr, line);
 }
 

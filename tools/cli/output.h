@@ -14,11 +14,11 @@
 #define ZKCPP_TOOLS_CLI_OUTPUT_H_
 
 #include <cstdio>
+#include <mutex>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
-#include "zk/internal/sync.h"
 
 namespace zk::cli {
 
@@ -51,12 +51,13 @@ class Output {
   static std::string Dump(const Json& object, bool ascii_only = false);
 
  private:
-  void WriteLocked(std::FILE* stream, std::string_view bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Called with mu_ held.
+  void WriteLocked(std::FILE* stream, std::string_view bytes);
 
   const bool json_;
   std::FILE* const results_;
   const bool results_on_terminal_;
-  zk::internal::Mutex mu_;
+  std::mutex mu_;  // one line at a time, results and notes alike
 };
 
 }  // namespace zk::cli
