@@ -22,9 +22,11 @@ install(TARGETS zkcpp-server RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 if(TARGET zkcpp-cli)
   install(TARGETS zkcpp-cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
+# zk/internal/ (what zkcpp's own libraries share) is not installed: no public header includes it.
 foreach(include_dir client/include recipes/include server-embedded/include proto/include)
   install(DIRECTORY "${PROJECT_SOURCE_DIR}/${include_dir}/"
-    DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" FILES_MATCHING PATTERN "*.h")
+    DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" FILES_MATCHING PATTERN "*.h"
+    PATTERN "internal" EXCLUDE)
 endforeach()
 
 install(EXPORT zkcppTargets NAMESPACE zkcpp:: DESTINATION "${ZKCPP_CMAKE_DIR}")

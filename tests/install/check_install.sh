@@ -14,6 +14,10 @@ trap 'rm -rf "$work"' EXIT
 echo "== cmake --install $build_dir --prefix $work/prefix"
 cmake --install "$build_dir" --prefix "$work/prefix" >"$work/install.log" ||
   { cat "$work/install.log"; exit 1; }
+if [[ -e "$work/prefix/include/zk/internal" ]]; then
+  echo "FAIL: zkcpp's internal headers were installed: $(ls "$work/prefix/include/zk/internal")"
+  exit 1
+fi
 
 echo "== find_package(zkcpp): configure, build, run"
 cmake -S "$here/consumer" -B "$work/cmake-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
