@@ -39,7 +39,8 @@ absl::Status Run(const zk_example::Env& env) {
                         LeaderElection::Create(*c.client, path, {.participant_id = id}));
     c.listener = c.election->AddListener([id, &elected](const zk::recipes::LeadershipEvent& e) {
       std::printf("  [%s] %s (%s, epoch %lld)\n", id.c_str(), e.is_leader ? "leads" : "follows",
-                  e.reason.c_str(), static_cast<long long>(e.epoch));
+                  std::string(zk::recipes::LeadershipReasonName(e.reason)).c_str(),
+                  static_cast<long long>(e.epoch));
       if (e.is_leader) elected.Update([&](std::vector<std::string>& ids) { ids.push_back(id); });
     });
     ZK_RETURN_IF_ERROR(c.election->Start());

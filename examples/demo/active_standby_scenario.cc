@@ -41,7 +41,8 @@ class LeadershipLog {
       std::lock_guard<std::mutex> lock(mu_);
       if (event.is_leader && !became_leader_at_[server]) became_leader_at_[server] = now;
       // Only a loss after a win counts (a listener may also hear "not leader" while queued).
-      if (!event.is_leader && became_leader_at_[server]) lost_leadership_[server] = event.reason;
+      if (!event.is_leader && became_leader_at_[server]) lost_leadership_[server] =
+          std::string(zk::recipes::LeadershipReasonName(event.reason));
     }
     changed_.notify_all();
   }

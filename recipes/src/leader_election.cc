@@ -17,6 +17,18 @@ using zk::internal::ClientAccess;
 using zk::internal::MutexLock;
 using internal::Av;
 
+std::string_view LeadershipReasonName(LeadershipReason reason) {
+  switch (reason) {
+    case LeadershipReason::kElected: return "elected";
+    case LeadershipReason::kSuspended: return "suspended";
+    case LeadershipReason::kReconnected: return "reconnected";
+    case LeadershipReason::kSessionLost: return "session lost";
+    case LeadershipReason::kResigned: return "resigned";
+    case LeadershipReason::kClientClosed: return "client closed";
+  }
+  return "unknown";
+}
+
 namespace {
 
 constexpr char kMarker[] = "latch-";
@@ -133,9 +145,8 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
   // contender by address only: the contender holds this function, so a shared_ptr would be a
   // cycle.
   const internal::Contender* self = contender.get();
-  auto set_leader = [state, self](bool leading, int64_t epoch,
-                                                         std::string reason,
-                                                         const std::string& node) {
+  auto set_leader = [state, self](bool leading, int64_t epoch, LeadershipReason reason,
+                                  const std::string& node) {
     bool was_leading;
     {
       MutexLock lock(&state->mu);
@@ -147,7 +158,7 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
       state->epoch = leading ? epoch : 0;
       state->node = leading ? node : std::string();
     }
-    state->listeners.Notify(state->client, {leading, leading ? epoch : 0, std::move(reason)});
+    state->listeners.Notify(state->client, {leading, leading ? epoch : 0, reason});
     if (was_leading && !leading && state->options.fail_fast) {
       ClientAccess::DeliverToUser(state->client, [on_lost = state->options.on_leadership_lost] {
         if (on_lost) {
@@ -163,7 +174,9 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
   contender->Start(
       std::nullopt,
       [set_leader, state, self, weak](absl::StatusOr<internal::Acquired> acquired) {
-        if (acquired.ok()) return set_leader(true, acquired->czxid, "elected", acquired->path);
+        if (acquired.ok()) {
+          return set_leader(true, acquired->czxid, LeadershipReason::kElected, acquired->path);
+        }
         if (absl::IsCancelled(acquired.status())) {  // closed, resigned, or the client closed
           state->MarkClientClosedIfCurrent(self);
           return;
@@ -184,19 +197,19 @@ void LeaderElection::Join(const std::shared_ptr<State>& state) {
                                 const internal::Acquired& acquired) {
         switch (event) {
           case internal::ContenderEvent::kAcquired:
-            set_leader(true, acquired.czxid, "elected", acquired.path);
+            set_leader(true, acquired.czxid, LeadershipReason::kElected, acquired.path);
             break;
           case internal::ContenderEvent::kSuspended:
-            set_leader(false, 0, "suspended", acquired.path);
+            set_leader(false, 0, LeadershipReason::kSuspended, acquired.path);
             break;
           case internal::ContenderEvent::kReconnected:
-            set_leader(true, acquired.czxid, "reconnected", acquired.path);
+            set_leader(true, acquired.czxid, LeadershipReason::kReconnected, acquired.path);
             break;
           case internal::ContenderEvent::kLost:
-            set_leader(false, 0, "session lost", acquired.path);
+            set_leader(false, 0, LeadershipReason::kSessionLost, acquired.path);
             break;
           case internal::ContenderEvent::kClosed:
-            set_leader(false, 0, "client closed", acquired.path);
+            set_leader(false, 0, LeadershipReason::kClientClosed, acquired.path);
             state->MarkClientClosedIfCurrent(self);
             break;
         }
@@ -224,7 +237,9 @@ absl::Status LeaderElection::Resign() {
   }
   const bool posted = ClientAccess::RunOnLoop(client_, [state = state_, old, was_leading, epoch] {
     if (old) old->Leave(absl::CancelledError("leader_election: resigned"), nullptr);
-    if (was_leading) state->listeners.Notify(state->client, {false, epoch, "resigned"});
+    if (was_leading) {
+      state->listeners.Notify(state->client, {false, epoch, LeadershipReason::kResigned});
+    }
     Join(state);  // at the back of the queue: our new node's sequence is the highest
   });
   if (!posted) {

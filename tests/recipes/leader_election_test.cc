@@ -92,7 +92,7 @@ TEST_P(LeaderElectionTest, StandbyTakesOverWhenActiveLeaves) {
   }, absl::Seconds(5)));
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_TRUE(events.front().is_leader);
-  EXPECT_EQ(events.front().reason, "elected");
+  EXPECT_EQ(events.front().reason, LeadershipReason::kElected);
 }
 
 TEST_P(LeaderElectionTest, ResignHandsOverAndRequeues) {
@@ -213,7 +213,7 @@ TEST_P(LeaderElectionTest, ClosingTheClientEndsLeadership) {
   {
     std::lock_guard<std::mutex> lock(mu);
     EXPECT_FALSE(events.back().is_leader);
-    EXPECT_EQ(events.back().reason, "client closed");
+    EXPECT_EQ(events.back().reason, LeadershipReason::kClientClosed);
   }
   ASSERT_THAT(next->AwaitLeadership(std::chrono::seconds(10)), IsOk());
   c->Close();

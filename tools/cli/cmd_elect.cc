@@ -113,12 +113,13 @@ CommandResult RunElect(const Invocation& invocation, Client& client, Output& out
     const char* state = event.is_leader ? "leader" : "not-leader";
     std::string text = absl::StrCat(state, " ", path, " ", id);
     if (event.is_leader) absl::StrAppend(&text, " epoch=", event.epoch);
-    if (!event.reason.empty()) absl::StrAppend(&text, " (", event.reason, ")");
+    const std::string reason(recipes::LeadershipReasonName(event.reason));
+    absl::StrAppend(&text, " (", reason, ")");
     const Json object = {{"event", state},
                          {"path", path},
                          {"id", id},
                          {"epoch", event.epoch},
-                         {"reason", event.reason}};
+                         {"reason", reason}};
     if (has_command) {
       reports.EmitOrNote(object, text);
     } else {

@@ -54,11 +54,22 @@ struct LeaderElectionOptions {
   std::function<void()> on_leadership_lost;
 };
 
+// Why leadership changed (LeadershipEvent::reason).
+enum class LeadershipReason {
+  kElected,       // our node became the first: we lead
+  kSuspended,     // connection lost: we may no longer lead; stop acting as leader
+  kReconnected,   // same session, node still there: we lead again
+  kSessionLost,   // the session expired or was lost: our node is gone
+  kResigned,      // Resign() (or the selector's take_leadership returned)
+  kClientClosed,  // the client was closed
+};
+// "elected", "suspended", "reconnected", "session lost", "resigned", "client closed".
+std::string_view LeadershipReasonName(LeadershipReason reason);
+
 struct LeadershipEvent {
   bool is_leader = false;
-  int64_t epoch = 0;   // our node's czxid while leading
-  std::string reason;  // "elected", "suspended", "reconnected", "session lost", "resigned",
-                       // "client closed"
+  int64_t epoch = 0;  // our node's czxid while leading
+  LeadershipReason reason = LeadershipReason::kElected;
 };
 
 // What one participant has seen since it was created (LeaderElection::Metrics()).
