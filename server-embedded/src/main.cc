@@ -16,6 +16,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "jaas_config.h"
 #include "zk/testing/embedded_server.h"
 #include "zoo_cfg.h"
@@ -59,7 +61,17 @@ ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "sessionlessCnxnTimeout (0: never)");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
+  absl::SetProgramUsageMessage(
+      "Runs an in-process ZooKeeper 3.8 compatible test server.\n"
+      "  --config=zoo.cfg reads a real server's zoo.cfg; --jaas_config=jaas.conf its JAAS file "
+      "(SASL DIGEST-MD5 users).");
+  // --help lists this file's flags (Abseil's default looks for a file named after the binary).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server-embedded/src/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   sigset_t signals;
   sigemptyset(&signals);

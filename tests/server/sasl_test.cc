@@ -131,6 +131,13 @@ TEST(SaslServerFlagTest, ZkcppServerNamesTheJaasFileAndTheProblem) {
                               "DigestLoginModule (SASL DIGEST-MD5) is supported\n"));
 }
 
+TEST(SaslServerFlagTest, HelpDescribesTheJaasFlag) {
+  int status = -1;
+  std::string out = RunCommand(absl::StrCat(ZKCPP_SERVER_BINARY, " --help"), &status);
+  EXPECT_NE(out.find("--jaas_config (a JAAS file as a real server takes"), std::string::npos)
+      << out;
+}
+
 // The same peers against Debian's ZooKeeper started with the same JAAS file and SASL provider.
 TEST(SaslRealTest, RealAndEmbeddedServersAnswerAlike) {
   RealZooKeeperOptions options;
