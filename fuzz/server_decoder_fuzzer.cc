@@ -46,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DiscardingSink sink;
   ServiceOptions options;
   options.super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=";
+  // SASL users, so that sasl packets (opcode 102) reach the DIGEST-MD5 exchange.
+  options.sasl_users = {{"alice", "secret"}};
   ZooKeeperService service(options, &sink);
   service.OnConnect(1, "127.0.0.1", 4242, 0, 0);
   FrameDecoder decoder;

@@ -74,7 +74,8 @@ bool IpMatches(std::string_view pattern, std::string_view client) {
   return (want & mask) == (have & mask);
 }
 
-bool IsValidId(const Id& id) {
+bool IsValidId(const Id& id, bool sasl_enabled) {
+  if (id.scheme == "sasl") return sasl_enabled && IsValidSaslId(id.id);
   if (id.scheme == "digest") {
     // DigestAuthenticationProvider.isValid: Java's id.split(":") drops trailing empty parts,
     // so "a:b:" is valid and "owner:" or "::" are not; exactly two parts must remain.
@@ -110,12 +111,24 @@ bool CheckAcl(const std::vector<Acl>& acls, int32_t perm, const std::vector<Id>&
     for (const Id& id : ids) {
       if (id.scheme != acl.id.scheme) continue;
       if (id.scheme == "ip" ? IpMatches(acl.id.id, id.id) : id.id == acl.id.id) return true;
+      if (id.scheme == "sasl" && id.id == "super") return true;
     }
   }
   return false;
 }
 
-bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, std::vector<Acl>* out) {
+bool IsValidSaslId(std::string_view id) {
+  const size_t at = id.find('@');
+  if (at == std::string_view::npos) return true;
+  std::string_view principal = id.substr(0, at), realm = id.substr(at + 1);
+  if (realm.find_first_of("/@") != std::string_view::npos) return false;
+  const size_t slash = principal.find('/');
+  return slash == std::string_view::npos ||
+         principal.find('/', slash + 1) == std::string_view::npos;
+}
+
+bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, bool sasl_enabled,
+              std::vector<Acl>* out) {
   out->clear();
   if (acls.empty()) return false;
   auto add = [out](Acl acl) {
@@ -127,12 +140,13 @@ bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, std::vec
     } else if (acl.id.scheme == "auth") {
       bool any = false;
       for (const Id& id : InJavaSetOrder(ids)) {
-        if (id.scheme != "digest") continue;
+        // Ids of the providers that say isAuthenticated(): digest, and sasl once registered.
+        if (id.scheme != "digest" && !(sasl_enabled && id.scheme == "sasl")) continue;
         add(Acl{acl.perms, id});
         any = true;
       }
       if (!any) return false;
-    } else if (IsValidId(acl.id)) {
+    } else if (IsValidId(acl.id, sasl_enabled)) {
       add(acl);
     } else {
       return false;

@@ -16,13 +16,20 @@ namespace zk::testing::internal {
 std::string DigestId(std::string_view user_and_password);
 
 // Returns true if `ids` may perform `perm` on a node with `acls`. The id
-// ("super", "") bypasses every check; an empty ACL allows everything.
+// ("super", "") bypasses every check; an empty ACL allows everything. As ZooKeeper's SASL
+// provider, the id ("sasl", "super") matches every "sasl" entry.
 bool CheckAcl(const std::vector<Acl>& acls, int32_t perm, const std::vector<Id>& ids);
 
 // Validates and normalises an ACL for create/setACL: removes duplicates,
-// expands "auth" entries to the connection's digest ids, rejects unknown
-// schemes and malformed ids. Returns false (INVALIDACL) on failure.
-bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, std::vector<Acl>* out);
+// expands "auth" entries to the connection's digest (and sasl) ids, rejects unknown
+// schemes and malformed ids. The "sasl" scheme is known only if `sasl_enabled` (ZooKeeper
+// registers its provider only when configured). Returns false (INVALIDACL) on failure.
+bool FixupAcl(const std::vector<Acl>& acls, const std::vector<Id>& ids, bool sasl_enabled,
+              std::vector<Acl>* out);
+
+// Returns true if `id` is a valid "sasl" id: as ZooKeeper's KerberosName parse, a name
+// holding '@' must be "service[/host]@realm" with no other '/' or '@'.
+bool IsValidSaslId(std::string_view id);
 
 // Returns `ids` (distinct, in insertion order) in the iteration order of the Java
 // ConcurrentHashMap-backed set ZooKeeper keeps a connection's ids in (whoAmI and "auth" ACL

@@ -157,6 +157,13 @@ absl::Status EmbeddedServer::Impl::Init() {
   }
   service_options.extended_types = options_.extended_types;
   service_options.super_digest = options_.super_digest;
+  for (const auto& [user, password] : options_.sasl_users) {
+    if (user.find('@') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sasl_users: \"", user, "\" holds '@' (Kerberos principal names are not supported)"));
+    }
+  }
+  service_options.sasl_users = options_.sasl_users;
   service_ = std::make_unique<ZooKeeperService>(service_options, this);
   if (!options_.data_dir.empty()) {
     std::error_code error;

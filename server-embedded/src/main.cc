@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +16,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "jaas_config.h"
 #include "zk/testing/embedded_server.h"
 #include "zoo_cfg.h"
 
@@ -35,6 +39,11 @@ ABSL_FLAG(int, members, 1, "number of emulated ensemble members");
 ABSL_FLAG(std::string, super_digest, "",
           "super user digest id, e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU= (password \"test\"); "
           "empty: none");
+ABSL_FLAG(std::string, jaas_config, "",
+          "a JAAS file as a real server takes with -Djava.security.auth.login.config: the "
+          "user_<name>=\"<password>\" options of its Server section "
+          "(org.apache.zookeeper.server.auth.DigestLoginModule) may authenticate with SASL "
+          "DIGEST-MD5 and then hold the id sasl:<name> (empty: no SASL)");
 ABSL_FLAG(int, container_check_interval_ms, 100,
           "how often empty containers and expired TTL nodes are reaped, ms");
 ABSL_FLAG(std::optional<int>, max_client_cnxns, std::nullopt,
@@ -52,7 +61,17 @@ ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "sessionlessCnxnTimeout (0: never)");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Runs an in-process ZooKeeper 3.8 compatible test server.");
+  absl::SetProgramUsageMessage(
+      "Runs an in-process ZooKeeper 3.8 compatible test server.\n"
+      "  --config=zoo.cfg reads a real server's zoo.cfg; --jaas_config=jaas.conf its JAAS file "
+      "(SASL DIGEST-MD5 users).");
+  // --help lists this file's flags (Abseil's default looks for a file named after the binary).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server-embedded/src/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   sigset_t signals;
   sigemptyset(&signals);
@@ -87,6 +106,15 @@ int main(int argc, char** argv) {
   options.members = absl::GetFlag(FLAGS_members);
   if (std::string digest = absl::GetFlag(FLAGS_super_digest); !digest.empty()) {
     options.super_digest = digest;
+  }
+  if (std::string path = absl::GetFlag(FLAGS_jaas_config); !path.empty()) {
+    absl::StatusOr<std::map<std::string, std::string>> users =
+        zk::internal::ReadJaasServerUsers(path);
+    if (!users.ok()) {
+      std::fprintf(stderr, "zkcpp-server: %s\n", std::string(users.status().message()).c_str());
+      return 2;
+    }
+    options.sasl_users = *std::move(users);
   }
   options.container_check_interval =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));

@@ -246,7 +246,7 @@ absl::StatusOr<ZooConfig> ParseZooConfig(std::string_view text, std::string_view
   return config;
 }
 
-absl::StatusOr<ZooConfig> ReadZooConfig(const std::string& path) {
+absl::StatusOr<std::string> ReadConfigText(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     const int error = errno;
@@ -257,7 +257,13 @@ absl::StatusOr<ZooConfig> ReadZooConfig(const std::string& path) {
   }
   std::ostringstream text;
   text << file.rdbuf();
-  return ParseZooConfig(text.str(), path);
+  return text.str();
+}
+
+absl::StatusOr<ZooConfig> ReadZooConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  return ParseZooConfig(*text, path);
 }
 
 void ApplyZooConfig(const ZooConfig& config, testing::EmbeddedServerOptions* options) {

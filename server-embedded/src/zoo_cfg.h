@@ -53,6 +53,10 @@ absl::StatusOr<ZooConfig> ParseZooConfig(std::string_view text, std::string_view
 // as ParseZooConfig otherwise.
 absl::StatusOr<ZooConfig> ReadZooConfig(const std::string& path);
 
+// Returns the contents of the configuration file at `path`.
+// Errors: NotFound / PermissionDenied / Internal "<path>: <reason>" if it cannot be read.
+absl::StatusOr<std::string> ReadConfigText(const std::string& path);
+
 // Copies the keys `config` gives into `options`, leaving the others as they
 // are.
 void ApplyZooConfig(const ZooConfig& config, testing::EmbeddedServerOptions* options);

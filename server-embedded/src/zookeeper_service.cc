@@ -248,7 +248,7 @@ int32_t ZooKeeperService::ApplyCreate(const Request& request, ConnectionState& s
     return err::kBadArguments;
   }
   std::vector<Acl> acls;
-  if (!FixupAcl(request.acls, state.ids, &acls)) return err::kInvalidAcl;
+  if (!FixupAcl(request.acls, state.ids, sasl_enabled(), &acls)) return err::kInvalidAcl;
   std::string parent_path = last_slash == 0 ? "/" : path.substr(0, last_slash);
   const Node* parent = tree_.Find(parent_path);
   if (parent == nullptr) return err::kNoNode;
@@ -302,7 +302,7 @@ int32_t ZooKeeperService::ApplySetData(const Request& request, ConnectionState& 
 int32_t ZooKeeperService::ApplySetAcl(const Request& request, ConnectionState& state) {
   if (!IsValidPath(request.path)) return err::kBadArguments;
   std::vector<Acl> acls;
-  if (!FixupAcl(request.acls, state.ids, &acls)) return err::kInvalidAcl;
+  if (!FixupAcl(request.acls, state.ids, sasl_enabled(), &acls)) return err::kInvalidAcl;
   const Node* node = tree_.Find(request.path);
   if (node == nullptr) return err::kNoNode;
   if (!Allowed(*node, perm::kAdmin, state)) return err::kNoAuth;
@@ -531,6 +531,59 @@ void ZooKeeperService::HandleSetWatches(uint64_t connection, const Request& requ
   }
 }
 
+void ZooKeeperService::AddAuthId(ConnectionState& state, Id id) {
+  if (std::find(state.ids.begin(), state.ids.end(), id) == state.ids.end()) {
+    state.ids.push_back(std::move(id));
+  }
+}
+
+void ZooKeeperService::HandleSasl(uint64_t connection, ConnectionState& state,
+                                  const Request& request) {
+  // ZooKeeper reads the GetSASLRequest before handing it to the SASL server: a packet that
+  // does not decode throws an IOException, and the connection closes without an answer.
+  if (!request.body_ok) {
+    CloseConnection(connection);
+    return;
+  }
+  // Replies carry the request's xid and zxid 0, and always a SetSASLResponse (a null token
+  // when there is nothing to send, even with an error code).
+  auto answer = [&](int32_t code, const std::string* token) {
+    JuteWriter writer;
+    writer.WriteInt(request.xid);
+    writer.WriteLong(0);
+    writer.WriteInt(code);
+    if (token != nullptr) {
+      writer.WriteBuffer(*token);
+    } else {
+      writer.WriteNullBuffer();
+    }
+    SendFrame(connection, writer.TakeFrame());
+  };
+  if (!sasl_enabled()) {
+    // Without a JAAS Server section a connection has no SASL server: ZooKeeper catches the
+    // NullPointerException and answers OK with no token.
+    answer(err::kOk, nullptr);
+    return;
+  }
+  if (!state.sasl) state.sasl.emplace(&options_.sasl_users, DigestMd5Server::NewNonce());
+  SaslStep step = state.sasl->Evaluate(request.auth);
+  switch (step.outcome) {
+    case SaslStep::Outcome::kComplete:
+      AddAuthId(state, Id{"sasl", step.authorization_id});
+      [[fallthrough]];
+    case SaslStep::Outcome::kChallenge:
+      answer(err::kOk, &step.token);
+      return;
+    case SaslStep::Outcome::kFailed:
+      answer(err::kAuthFailed, nullptr);
+      CloseConnection(connection);
+      return;
+    case SaslStep::Outcome::kDropped:
+      CloseConnection(connection);
+      return;
+  }
+}
+
 void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state,
                                      const Request& request, int64_t now_ms) {
   std::string op_name(OpName(request.opcode));
@@ -542,6 +595,10 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
   if (!IsKnownOp(request.opcode)) {
     Reply(connection, xid, zxid_, err::kUnimplemented);
     CloseConnection(connection);
+    return;
+  }
+  if (request.opcode == op::kSasl) {
+    HandleSasl(connection, state, request);
     return;
   }
   if (!request.body_ok) {
@@ -560,20 +617,16 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
       Reply(connection, xid::kPing, zxid_, err::kOk);
       return;
     case op::kAuth: {
-      // ZooKeeper keeps a connection's ids in a set: repeating an auth adds nothing.
-      auto add_id = [&state](Id id) {
-        if (std::find(state.ids.begin(), state.ids.end(), id) == state.ids.end()) {
-          state.ids.push_back(std::move(id));
-        }
-      };
       // A null digest credential makes ZooKeeper's provider throw: AUTHFAILED (an empty one
-      // is an id like any other).
+      // is an id like any other). The sasl provider refuses addauth.
       if (request.scheme == "digest" && !request.auth_null) {
         std::string id = DigestId(request.auth);
-        if (options_.super_digest && *options_.super_digest == id) add_id(Id{"super", ""});
-        add_id(Id{"digest", id});
+        if (options_.super_digest && *options_.super_digest == id) {
+          AddAuthId(state, Id{"super", ""});
+        }
+        AddAuthId(state, Id{"digest", id});
       } else if (request.scheme == "ip") {
-        add_id(Id{"ip", state.ip});
+        AddAuthId(state, Id{"ip", state.ip});
       } else {
         Reply(connection, xid::kAuth, 0, err::kAuthFailed);
         CloseConnection(connection);
@@ -786,7 +839,7 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
     case op::kReconfig:
       code = err::kReconfigDisabled;
       break;
-    default:  // sasl
+    default:  // every known op is handled above
       code = err::kUnimplemented;
       break;
   }

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "data_tree.h"
 #include "proto_aliases.h"
+#include "sasl_digest_md5.h"
 #include "session_tracker.h"
 #include "watch_manager.h"
 #include "zk/testing/embedded_server.h"
@@ -42,6 +43,8 @@ struct ServiceOptions {
   bool extended_types = true;
   // The digest id ("super:<base64 sha1>") that grants the super user.
   std::optional<std::string> super_digest;
+  // SASL DIGEST-MD5 users (name -> password); empty: no SASL configured.
+  std::map<std::string, std::string> sasl_users;
 };
 
 // Holds what the service knows about one connection.
@@ -54,6 +57,8 @@ struct ConnectionState {
   bool closing = false;
   int64_t session_id = 0;
   std::vector<Id> ids;
+  // The connection's SASL exchange, from its first sasl packet on.
+  std::optional<DigestMd5Server> sasl;
   int64_t packets_received = 0;
   int64_t packets_sent = 0;
   int64_t established_ms = 0;
@@ -93,6 +98,9 @@ class ZooKeeperService {
   // and the others get a fresh full timeout. No-op if the mode does not change.
   void SetReadOnly(bool read_only, int64_t now_ms);
   bool read_only() const { return read_only_; }
+  // Returns true if SASL users are configured (ZooKeeper's JAAS Server section and sasl
+  // provider).
+  bool sasl_enabled() const { return !options_.sasl_users.empty(); }
 
   void SetRequestHook(std::function<void(const RequestInfo&)> hook) {
     request_hook_ = std::move(hook);
@@ -133,6 +141,10 @@ class ZooKeeperService {
   void WriteMultiRead(const Request& request, uint64_t connection, ConnectionState& state,
                       JuteWriter& body);
   void HandleSetWatches(uint64_t connection, const Request& request);
+  // Answers a sasl packet (opcode 102) as ZooKeeper's processSasl does.
+  void HandleSasl(uint64_t connection, ConnectionState& state, const Request& request);
+  // Adds an authenticated id to a connection; ZooKeeper keeps them in a set.
+  static void AddAuthId(ConnectionState& state, Id id);
   // A data or child watch of setWatches: fired at once if the node is gone or changed after
   // the client's last zxid (mzxid for data, pzxid for children), else armed again.
   void RestoreStandardWatch(uint64_t connection, WatchTable table, const std::string& path,

@@ -8,24 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "test_util.h"
 #include "zk/testing/embedded_server.h"
 
 namespace zk::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs a shell command; returns its stdout+stderr and sets *status.
-std::string RunCommand(const std::string& command, int* status) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  *status = pclose(pipe);
-  return output;
-}
 
 class CliTest : public ::testing::Test {
  protected:

@@ -42,12 +42,12 @@ TEST(AclPolicyTest, ComputesDigestIdsAndChecksPermissions) {
   EXPECT_FALSE(CheckAcl({{perm::kRead, {"world", "anyone"}}}, perm::kWrite, anonymous));
 
   std::vector<Acl> fixed;
-  EXPECT_FALSE(FixupAcl({}, user, &fixed));
-  EXPECT_FALSE(FixupAcl({{perm::kAll, {"auth", ""}}}, anonymous, &fixed));
-  ASSERT_TRUE(FixupAcl({{perm::kAll, {"auth", ""}}, {perm::kAll, {"auth", ""}}}, user, &fixed));
+  EXPECT_FALSE(FixupAcl({}, user, false, &fixed));
+  EXPECT_FALSE(FixupAcl({{perm::kAll, {"auth", ""}}}, anonymous, false, &fixed));
+  ASSERT_TRUE(FixupAcl({{perm::kAll, {"auth", ""}}, {perm::kAll, {"auth", ""}}}, user, false, &fixed));
   ASSERT_EQ(fixed.size(), 1u);
   EXPECT_EQ(fixed[0].id.id, DigestId("u:p"));
-  EXPECT_FALSE(FixupAcl({{perm::kAll, {"bogus", "x"}}}, user, &fixed));
+  EXPECT_FALSE(FixupAcl({{perm::kAll, {"bogus", "x"}}}, user, false, &fixed));
   EXPECT_EQ(MaskDigests(creator)[0].id.id, "u:x");
 }
 

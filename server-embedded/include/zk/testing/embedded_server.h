@@ -60,6 +60,18 @@ struct EmbeddedServerOptions {
   // Sets the super user's digest id, "super:<base64 sha1>"; e.g.
   // "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" for the password "test".
   std::optional<std::string> super_digest;
+  // Sets the users (name -> password) who may authenticate with SASL DIGEST-MD5, as the
+  // `user_<name>="<password>"` options of the JAAS "Server" section of a real server started
+  // with -Dzookeeper.authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider.
+  // A client that authenticates gets the id ("sasl", <name>): ACL entries `sasl:<name>:<perms>`
+  // grant it, whoAmI lists it, and an "auth" ACL entry expands to it. Empty (the default): as a
+  // server without a JAAS file, a sasl packet is answered OK with no token and the "sasl"
+  // scheme is unknown (an ACL naming it gets INVALIDACL). As ZooKeeper: a failed
+  // authentication (wrong password, unknown user, malformed token, a second exchange on one
+  // connection) is answered AUTHFAILED and the connection closes (the session lives on);
+  // each new connection authenticates anew. Errors: Start() fails with InvalidArgument for a
+  // name holding '@' (Kerberos principal names are not supported).
+  std::map<std::string, std::string> sasl_users;
   // Sets how often empty containers and expired TTL nodes are reaped.
   std::chrono::milliseconds container_check_interval{100};
   // Limits the concurrent connections from one IP address (ZooKeeper's maxClientCnxns), over
