@@ -4,9 +4,12 @@
 // `member_count` members are present: the member that counts them all creates "<path>/ready",
 // which the others watch. Leave() removes the member node and returns once every member's node
 // is gone: the lowest member (by name) waits for the highest to go, the others remove their own
-// node and wait for the lowest to go, which it does last; the last one out removes "ready". The
-// layout and protocol are Curator's DistributedDoubleBarrier's (and kazoo's DoubleBarrier's),
-// so Java services using Curator and C++ services using zkcpp can meet at one barrier.
+// node and wait for the lowest to go, which it does last; the last one out removes "ready" (the
+// leave protocol of ZooKeeper's recipe notes and kazoo's DoubleBarrier). The node layout and
+// the enter protocol are Curator's DistributedDoubleBarrier's, so Java services using Curator
+// and C++ services using zkcpp meet at one barrier; in a mixed group a zkcpp member still
+// leaves only once every member node is gone (Curator's own Leave may return while one is
+// left).
 //
 // Reuse: one path serves one round (Curator's barrier does not reset either): a member entering
 // after the round filled passes at once while "ready" exists. Use a path per round
