@@ -68,6 +68,30 @@ absl::StatusOr<T> WaitForLoopResult(Client& client, std::string_view op, std::st
       });
 }
 
+// The async form of a loop step: `step` runs on the loop thread and completes there; `done`
+// runs on the client's callback executor (at once on the calling thread, with `if_closed`, when
+// the client is closed).
+template <typename T>
+void RunOnLoopForUser(Client& client, absl::StatusOr<T> if_closed,
+                      absl::AnyInvocable<void(Callback<T>) &&> step, Callback<T> done) {
+  auto user = std::make_shared<Callback<T>>(std::move(done));
+  Callback<T> deliver = [&client, user](absl::StatusOr<T> result) mutable {
+    if (!zk::internal::ClientAccess::OnLoopThread(client)) {
+      return std::move(*user)(std::move(result));
+    }
+    zk::internal::ClientAccess::DeliverToUser(client, [user, result = std::move(result)]() mutable {
+      std::move(*user)(std::move(result));
+    });
+  };
+  auto shared = std::make_shared<std::pair<absl::AnyInvocable<void(Callback<T>) &&>, Callback<T>>>(
+      std::move(step), std::move(deliver));
+  if (!zk::internal::ClientAccess::RunOnLoop(client, [shared]() mutable {
+        std::move(shared->first)(std::move(shared->second));
+      })) {
+    std::move(shared->second)(std::move(if_closed));
+  }
+}
+
 }  // namespace zk::recipes::internal
 
 #endif  // ZK_RECIPES_SRC_LOOP_WAIT_H_

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -16,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -26,8 +30,10 @@
 #include "testing/backend_test.h"
 #include "zk/client.h"
 #include "zk/path.h"
+#include "zk/recipes/distributed_atomic_long.h"
 #include "zk/recipes/service_cache.h"
 #include "zk/recipes/service_registry.h"
+#include "zk/recipes/shared_count.h"
 
 namespace zk::recipes {
 namespace {
@@ -45,8 +51,10 @@ constexpr absl::Duration kJavaRunTimeout = absl::Seconds(90);
 // (closing it tells a "register" run to unregister and exit).
 class CuratorRun {
  public:
-  static absl::StatusOr<std::unique_ptr<CuratorRun>> Start(const std::vector<std::string>& args,
-                                                           const std::string& log_path) {
+  // Runs `main_class` (DiscoveryInterop or CounterInterop) with `args`.
+  static absl::StatusOr<std::unique_ptr<CuratorRun>> Start(
+      const std::vector<std::string>& args, const std::string& log_path,
+      const std::string& main_class = "DiscoveryInterop") {
     auto run = std::unique_ptr<CuratorRun>(new CuratorRun(log_path));
     const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0) {
@@ -59,7 +67,7 @@ class CuratorRun {
     }
     std::vector<std::string> argv = {kJava, "-Xmx128m", "-XX:+UseSerialGC",
                                      "-XX:TieredStopAtLevel=1", "-cp", kClasspath,
-                                     "DiscoveryInterop"};
+                                     main_class};
     argv.insert(argv.end(), args.begin(), args.end());
     absl::StatusOr<ChildProcess> child =
         ChildProcess::Spawn(argv, {.in = pipe_fds[0], .out = log_fd, .err = log_fd});
@@ -105,7 +113,7 @@ class CuratorRun {
     absl::StatusOr<int> status = child_.WaitForExit(absl::Now() + timeout);
     if (!status.ok()) return status.status();
     if (*status != 0) {
-      return absl::InternalError(absl::StrCat("DiscoveryInterop ",
+      return absl::InternalError(absl::StrCat("Curator driver ",
                                               zk::testing::DescribeWaitStatus(*status)));
     }
     return absl::OkStatus();
@@ -294,6 +302,61 @@ TEST_P(DiscoveryInteropTest, ZkcppCacheSeesCuratorInstances) {
       << absl::StrJoin(ids(), ",");
   EXPECT_THAT((*run)->Finish(kJavaRunTimeout), IsOk()) << (*run)->Log();
   EXPECT_TRUE((*run)->WaitForLine("closed", absl::ZeroDuration())) << (*run)->Log();
+}
+
+// --- counters --------------------------------------------------------------------------------
+
+// Curator's DistributedAtomicLong and zkcpp's increment one counter (overlapping when the JVM
+// starts in time): every increment either side reports as succeeded is in the final value, and
+// the bytes are the same layout both ways.
+TEST_P(DiscoveryInteropTest, AtomicLongIsSharedWithCurator) {
+  constexpr int kEach = 150;
+  const std::string path = JoinPath(Root(), "counter");
+  auto client = NewClient();
+  auto counter = *DistributedAtomicLong::Create(*client, path, {.retry = {.max_attempts = 100}});
+  auto run = CuratorRun::Start({"increment", connect_string(), path, std::to_string(kEach)},
+                               LogPath("increment"), "CounterInterop");
+  ASSERT_THAT(run.status(), IsOk());
+  int64_t ours = 0;
+  for (int i = 0; i < kEach; ++i) {
+    auto result = counter->Increment();
+    ASSERT_THAT(result.status(), IsOk());
+    if (result->succeeded) ours++;
+  }
+  ASSERT_THAT((*run)->Finish(kJavaRunTimeout), IsOk()) << (*run)->Log();
+  int64_t theirs = -1;
+  for (const std::string& line : (*run)->Lines()) {
+    if (absl::StartsWith(line, "succeeded ")) {
+      ASSERT_TRUE(absl::SimpleAtoi(line.substr(10), &theirs)) << line;
+    }
+  }
+  ASSERT_GE(theirs, 0) << (*run)->Log();
+  auto now = counter->Get();
+  ASSERT_THAT(now.status(), IsOk());
+  EXPECT_EQ(now->post, ours + theirs);
+  EXPECT_GT(theirs, 0);
+  EXPECT_EQ(client->Get(path)->data, EncodeAtomicLong(ours + theirs));
+}
+
+// A SharedCount seeded by zkcpp is read by Curator's SharedCount, whose compare-and-set zkcpp's
+// listeners then hear.
+TEST_P(DiscoveryInteropTest, SharedCountIsSharedWithCurator) {
+  const std::string path = JoinPath(Root(), "shared");
+  auto client = NewClient();
+  auto count = *SharedCount::Create(*client, path, 5);
+  ASSERT_THAT(count->Start(std::chrono::seconds(10)), IsOk());
+  std::atomic<int> heard_42{0};
+  Subscription sub = count->AddListener([&](const SharedCountEvent& event) {
+    if (event.type == SharedCountEventType::kCountChanged && event.count.value == 42) heard_42++;
+  });
+  auto run = CuratorRun::Start({"shared", connect_string(), path, "7", "42"}, LogPath("shared"),
+                               "CounterInterop");
+  ASSERT_THAT(run.status(), IsOk());
+  ASSERT_THAT((*run)->Finish(kJavaRunTimeout), IsOk()) << (*run)->Log();
+  EXPECT_TRUE((*run)->WaitForLine("count 5", absl::ZeroDuration())) << (*run)->Log();
+  EXPECT_TRUE((*run)->WaitForLine("set true", absl::ZeroDuration())) << (*run)->Log();
+  ASSERT_TRUE(WaitFor([&] { return heard_42.load() == 1; }, absl::Seconds(10)));
+  EXPECT_THAT(count->GetCount(), zk::testing::IsOkAndHolds(42));
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(DiscoveryInteropTest);

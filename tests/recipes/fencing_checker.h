@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,46 @@ inline int CountEpochRegressions(std::vector<std::pair<int64_t, int64_t>> writes
     if (writes[i].second < writes[i - 1].second) regressions++;
   }
   return regressions;
+}
+
+// What a run of concurrent +1 increments on one counter reported, and what it left.
+struct IncrementTally {
+  int64_t succeeded = 0;  // calls that returned succeeded = true
+  int64_t not_applied = 0;  // succeeded = false, or an error known to have changed nothing
+  int64_t unknown = 0;    // errors marked IsUnknownOutcome(): applied or not
+  std::vector<int64_t> posts;  // `post` of every succeeded increment
+};
+
+// Files the result of one +1 increment (a StatusOr of zk::recipes::AtomicResult) in `tally`;
+// `is_unknown_outcome` is zk::IsUnknownOutcome.
+template <typename Result, typename UnknownFn>
+void RecordIncrement(IncrementTally& tally, const Result& result, UnknownFn is_unknown_outcome) {
+  if (result.ok() && result->succeeded) {
+    tally.succeeded++;
+    tally.posts.push_back(result->post);
+  } else if (!result.ok() && is_unknown_outcome(result.status())) {
+    tally.unknown++;
+  } else {
+    // Not applied: out of attempts, or an error before any write was sent.
+    tally.not_applied++;
+  }
+}
+
+// Returns the violations of a counter run starting at 0 and ending at `final_value`: increments
+// lost (final below the successes), duplicated (final above successes plus unknown outcomes),
+// and successes claiming a post value another success claimed too (two writers both believing
+// they moved the counter to the same value) or above the final value.
+inline int64_t CountCounterViolations(const IncrementTally& tally, int64_t final_value) {
+  int64_t violations = 0;
+  if (final_value < tally.succeeded) violations += tally.succeeded - final_value;
+  if (final_value > tally.succeeded + tally.unknown) {
+    violations += final_value - tally.succeeded - tally.unknown;
+  }
+  std::map<int64_t, int> claims;
+  for (int64_t post : tally.posts) {
+    if (++claims[post] > 1 || post > final_value || post < 1) violations++;
+  }
+  return violations;
 }
 
 }  // namespace zk::recipes::testing
