@@ -34,9 +34,6 @@ template <typename T>
 void Show(const char* what, const absl::StatusOr<T>& result) {
   std::printf("  %-34s %s\n", what, result.ok() ? "OK" : Describe(result.status()).c_str());
 }
-void Show(const char* what, const absl::Status& status) {
-  std::printf("  %-34s %s\n", what, status.ok() ? "OK" : Describe(status).c_str());
-}
 
 absl::Status Tour(const std::string& connect,
                   zk::testing::EmbeddedServer* server /* null for an external ensemble */) {

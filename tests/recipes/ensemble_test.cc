@@ -374,7 +374,9 @@ TEST(RecipeReadOnlyEnsembleTest, ReadOnlyMemberNeverGivesTheLockBack) {
   };
 
   for (int member = 0; member < (*ensemble)->size(); ++member) {
-    if (member != kept) ASSERT_THAT((*ensemble)->KillMember(member), IsOk());
+    if (member != kept) {
+      ASSERT_THAT((*ensemble)->KillMember(member), IsOk());
+    }
   }
   ASSERT_TRUE(WaitFor([&] { return (*ensemble)->MemberMode(kept).value_or("") == "read-only"; },
                       absl::Seconds(30)));
@@ -392,7 +394,9 @@ TEST(RecipeReadOnlyEnsembleTest, ReadOnlyMemberNeverGivesTheLockBack) {
                                                    LockEventType::kLost}));
   }
   for (int member = 0; member < (*ensemble)->size(); ++member) {
-    if (member != kept) ASSERT_THAT((*ensemble)->ReviveMember(member), IsOk());
+    if (member != kept) {
+      ASSERT_THAT((*ensemble)->ReviveMember(member), IsOk());
+    }
   }
   ASSERT_THAT((*ensemble)->WaitForQuorum(absl::Now() + absl::Seconds(30)), IsOk());
   ASSERT_TRUE(WaitFor([&] { return (*client)->state() == SessionState::kReconnected; },

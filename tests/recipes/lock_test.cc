@@ -302,7 +302,7 @@ TEST_P(LockTest, HandoffsCostBoundedRequestsWhateverTheQueueLength) {
     clients.push_back(NewClient());
     locks.push_back(*Lock::Create(*clients.back(), LockPath()));
     // One at a time, so that each waiter's listing holds everyone queued before it.
-    ASSERT_TRUE(WaitFor([&] { return LockNodes(*holder) == i + 1; }, absl::Seconds(10)));
+    ASSERT_TRUE(WaitFor([&] { return LockNodes(*holder) == static_cast<size_t>(i) + 1; }, absl::Seconds(10)));
     locks.back()->AsyncAcquire(std::chrono::seconds(30), [&](absl::StatusOr<LockGuard> g) {
       if (!g.ok()) return;
       std::lock_guard<std::mutex> lock(mu);
