@@ -588,8 +588,11 @@ void NativeTransport::SendSaslToken(const std::string& token) {
 void NativeTransport::HandleSaslReply(int32_t err, std::string_view body) {
   if (err != 0) {
     // AUTHFAILED (or SESSIONCLOSEDREQUIRESASLAUTH); the server closes the connection next.
-    FailAuthentication(StrCat("the server refused the credentials (",
-                              ZooErrorName(static_cast<ZooError>(err)), ")"));
+    const auto error = static_cast<ZooError>(err);
+    FailAuthentication(error == ZooError::kAuthFailed
+                           ? std::string("the server refused the credentials")
+                           : StrCat("the server refused the credentials (", ZooErrorName(error),
+                                    ")"));
     return;
   }
   proto::SaslPacket packet;
@@ -623,13 +626,18 @@ void NativeTransport::FailAuthentication(std::string_view reason) {
                StrCat(message, "; SASL authentication as ", options_.sasl->user,
                       " failed for session 0x", absl::Hex(session_.id),
                       "; no retry (see zk::SaslOptions)"));
-  if (fd_ >= 0) {
-    // Best effort, never waited for: end the session now rather than at its timeout. (After
-    // AUTHFAILED the server reads no more from this connection; it ends the session then.)
+  if (fd_ >= 0 && StreamReady() && out_offset_ == out_.size()) {
+    // Best effort, one non-blocking write whose failure is ignored (not WriteOut, which would
+    // drop and reconnect): end the session now rather than at its timeout. After AUTHFAILED
+    // the server reads no more from this connection and leaves the session to its timeout.
     proto::JuteWriter writer;
     proto::RequestHeader{NextXid(), pop::kCloseSession}.Encode(writer);
-    Queue(writer.TakeFrame());
-    WriteOut();
+    const std::string frame = writer.TakeFrame();
+    if (tls_ != nullptr) {
+      (void)tls_->Write(frame.data(), frame.size());
+    } else {
+      (void)send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
   }
   CloseSocket();
   phase_ = Phase::kIdle;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "client_test_util.h"
+#include "suite_setup_test.h"
 #include "testing/tcp_relay.h"
 #include "zk/testing/real_zookeeper.h"
 
@@ -26,31 +27,7 @@ using ::testing::HasSubstr;
 constexpr char kAlicePassword[] = "alice-secret";
 constexpr char kBobPassword[] = "bob-secret";
 
-// Records log lines; thread-safe.
-class LogLines {
- public:
-  LogSink Sink() {
-    return [this](LogLevel, std::string_view message) {
-      zk::internal::MutexLock lock(&mu_);
-      lines_.emplace_back(message);
-    };
-  }
-  // How many lines hold `text`.
-  int Count(std::string_view text) const {
-    zk::internal::MutexLock lock(&mu_);
-    int n = 0;
-    for (const std::string& line : lines_) {
-      if (absl::StrContains(line, absl::string_view(text.data(), text.size()))) ++n;
-    }
-    return n;
-  }
-
- private:
-  mutable zk::internal::Mutex mu_;
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
-};
-
-class ClientSaslTest : public ::testing::Test {
+class ClientSaslTest : public SuiteSetupTest {
  protected:
   static void SetUpTestSuite() {
     // The tests choose nothing: sasl alone must pick the native engine.
@@ -60,7 +37,7 @@ class ClientSaslTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<RealZooKeeper>> server =
         RealZooKeeper::Start(std::move(options));
     if (!server.ok()) {
-      setup_error_ = new absl::Status(server.status());
+      SetSetupError(server.status());
       return;
     }
     server_ = server->release();
@@ -68,13 +45,8 @@ class ClientSaslTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete server_;
-    delete setup_error_;
     server_ = nullptr;
-    setup_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (setup_error_ != nullptr) GTEST_FAIL() << "suite setup: " << *setup_error_;
+    ClearSetupError();
   }
 
   // Options of a client of `connect_string` that authenticates as `user` with `password`.
@@ -98,12 +70,10 @@ class ClientSaslTest : public ::testing::Test {
   }
 
   static RealZooKeeper* server_;
-  static absl::Status* setup_error_;
-  LogLines log_;
+  LogCapture log_;
 };
 
 RealZooKeeper* ClientSaslTest::server_ = nullptr;
-absl::Status* ClientSaslTest::setup_error_ = nullptr;
 
 TEST_F(ClientSaslTest, AuthenticatedUserOwnsSaslAclAndOthersAreDenied) {
   ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> alice,

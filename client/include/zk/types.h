@@ -321,9 +321,10 @@ struct TlsOptions {
 // retry (a wrong password stays wrong): WaitUntilConnected returns Unauthenticated with the
 // reason, the session goes kLost, every waiting and every later request fails with
 // Unauthenticated ("get /a: SASL authentication as alice failed: ... (AUTHFAILED)"), and
-// the reason goes to ClientOptions::log_sink. The server session made by the handshake is never
-// used; the server ends it at its timeout. A connection lost during the exchange is retried as
-// any connection loss.
+// the reason goes to ClientOptions::log_sink. The server session made by the handshake runs no
+// request; the server ends it at its timeout (at once if the exchange failed on the client's
+// side: the client then sends closeSession). A connection lost during the exchange is retried
+// as any connection loss.
 //
 // Example:
 //   zk::ClientOptions options{.connect_string = "zk1.example.com:2181"};
