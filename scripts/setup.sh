@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   libzookeeper-st-dev libzookeeper-mt2
-  libssl-dev openssl libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
+  libssl-dev openssl libsasl2-dev libsasl2-modules libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
   zookeeper libnetty-java default-jre-headless
   default-jdk-headless libcurator-framework-java libcurator-recipes-java libcurator-discovery-java
   python3-kazoo

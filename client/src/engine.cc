@@ -16,18 +16,19 @@
 #include "absl/strings/str_cat.h"
 #include "clib_transport.h"
 #include "native_transport.h"
+#include "sasl_session.h"
 #include "zk/path.h"
 
 namespace zk::internal {
 namespace {
 
 // ClientOptions::engine, or else ZKCPP_ENGINE, or else the C library, or the native engine with
-// TLS (see zk/types.h).
+// TLS or SASL (see zk/types.h).
 absl::StatusOr<EngineKind> ChooseEngine(const ClientOptions& options) {
   if (options.engine) return *options.engine;
   const char* env = std::getenv("ZKCPP_ENGINE");
   if (env == nullptr || *env == '\0') {
-    return options.tls ? EngineKind::kNative : EngineKind::kCLibrary;
+    return options.tls || options.sasl ? EngineKind::kNative : EngineKind::kCLibrary;
   }
   if (std::string_view(env) == "clib") return EngineKind::kCLibrary;
   if (std::string_view(env) == "native") return EngineKind::kNative;
@@ -93,14 +94,17 @@ absl::StatusOr<std::shared_ptr<Engine>> Engine::Start(ClientOptions options) {
   }
   absl::StatusOr<EngineKind> kind = ChooseEngine(options);
   if (!kind.ok()) return kind.status();
+  if (*kind == EngineKind::kCLibrary && (options.tls || options.sasl)) {
+    return absl::InvalidArgumentError(
+        StrCat("connect: ", options.tls ? "tls" : "sasl", " is set but the engine is the C library (",
+               options.engine ? "ClientOptions::engine" : "ZKCPP_ENGINE=clib",
+               "), which has no TLS and no SASL; use EngineKind::kNative"));
+  }
+  if (options.sasl) {
+    if (absl::Status valid = ValidateSaslOptions(*options.sasl); !valid.ok()) return valid;
+  }
   std::shared_ptr<const TlsContext> tls;
   if (options.tls) {
-    if (*kind == EngineKind::kCLibrary) {
-      return absl::InvalidArgumentError(
-          StrCat("connect: tls is set but the engine is the C library (",
-                 options.engine ? "ClientOptions::engine" : "ZKCPP_ENGINE=clib",
-                 "), which has no TLS; use EngineKind::kNative"));
-    }
     absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(*options.tls);
     if (!context.ok()) return context.status();
     tls = *std::move(context);
@@ -217,12 +221,17 @@ void Engine::WakeLoopLocked() {
 }
 
 void Engine::Execute(std::unique_ptr<Request> request) {
-  if (stopping_ || closed()) {
+  if (stopping_ || closed() || !auth_failure_detail_.empty()) {
     Entry entry{std::move(request)};
     Reply reply;
-    reply.rc = ZooError::kClosing;
     reply.sent = false;
-    reply.detail = "client is closed";
+    if (stopping_ || closed()) {
+      reply.rc = ZooError::kClosing;
+      reply.detail = "client is closed";
+    } else {
+      reply.rc = ZooError::kAuthFailed;
+      reply.detail = auth_failure_detail_;
+    }
     Complete(entry, std::move(reply));
     return;
   }
@@ -337,6 +346,22 @@ void Engine::FlushOutbox() {
     std::vector<Task> batch;
     batch.swap(outbox_);
     dispatcher_->Post(std::move(batch));
+  }
+}
+
+void Engine::FailParked(ZooError rc, std::string_view detail) {
+  std::deque<uint64_t> parked;
+  parked.swap(parked_);
+  for (uint64_t id : parked) {
+    auto it = entries_.find(id);
+    if (it == entries_.end()) continue;
+    Entry entry = std::move(it->second);
+    entries_.erase(it);
+    Reply reply;
+    reply.rc = rc;
+    reply.sent = false;
+    reply.detail = std::string(detail);
+    if (!entry.answered) Complete(entry, std::move(reply));
   }
 }
 
@@ -510,7 +535,7 @@ void Engine::OnTransportState(TransportState state) {
 }
 
 void Engine::DeclareLost(absl::Status reason) {
-  if (new_session_pending_ || stopping_) return;
+  if (new_session_pending_ || stopping_ || !auth_failure_detail_.empty()) return;
   new_session_pending_ = true;  // done by the loop, outside of any transport call
   after_loss_ = true;
   loss_deadline_.reset();
@@ -573,7 +598,9 @@ absl::Status Engine::WaitUntilConnected(absl::Duration timeout) {
         "it would deadlock");
   }
   MutexLock lock(&state_mu_);
-  const auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return connected_ || closed_; };
+  const auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return connected_ || closed_ || !auth_failure_.ok();
+  };
   if (!state_mu_.AwaitWithTimeout(ready, timeout)) {
     return absl::DeadlineExceededError(StrCat(
         "wait_until_connected ", options_.connect_string, ": not connected within ",
@@ -581,6 +608,7 @@ absl::Status Engine::WaitUntilConnected(absl::Duration timeout) {
         last_connection_error_.empty() ? "" : "; last connection error: ", last_connection_error_));
   }
   if (closed_) return absl::CancelledError("wait_until_connected: client is closed");
+  if (!connected_ && !auth_failure_.ok()) return auth_failure_;
   return absl::OkStatus();
 }
 
@@ -729,6 +757,29 @@ void Engine::OnConnectionError(std::string_view reason) {
   last_connection_error_.assign(reason.data(), reason.size());
 }
 
+// Terminal (see SaslOptions): the transport has stopped; the session is lost and never
+// replaced, and every request from now on fails with Unauthenticated.
+void Engine::OnAuthenticationFailed(std::string_view reason) {
+  if (stopping_) return;
+  const std::string& user = options_.sasl ? options_.sasl->user : std::string();
+  auth_failure_detail_ = StrCat("SASL authentication", user.empty() ? "" : " as ", user,
+                                " failed: ", reason);
+  loss_deadline_.reset();
+  new_session_pending_ = false;
+  SetConnected(false);
+  {
+    MutexLock lock(&state_mu_);
+    state_ = SessionState::kLost;
+    auth_failure_ = MakeZooStatus(ZooError::kAuthFailed, "wait_until_connected",
+                                  options_.connect_string, false, auth_failure_detail_);
+  }
+  FailParked(ZooError::kAuthFailed, auth_failure_detail_);
+  EndAllWatches(MakeZooStatus(ZooError::kAuthFailed, "session",
+                              StrCat("0x", absl::Hex(loop_session_id_)), false,
+                              auth_failure_detail_));
+  Emit({SessionState::kLost, loop_session_id_, false});
+}
+
 // ---------------------------------------------------------------------------------------------
 // The loop
 
@@ -847,17 +898,7 @@ void Engine::CloseOnLoop() {
   const absl::Status cancelled = absl::CancelledError("client closed");
   // Parked requests never left: Cancelled. Requests in the transport: kClosing → Cancelled.
   closing_rc_ = ZooError::kClosing;
-  for (uint64_t id : std::deque<uint64_t>(std::move(parked_))) {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) continue;
-    Entry entry = std::move(it->second);
-    entries_.erase(it);
-    Reply reply;
-    reply.rc = ZooError::kClosing;
-    reply.sent = false;
-    reply.detail = "client closed before the request was sent";
-    if (!entry.answered) Complete(entry, std::move(reply));
-  }
+  FailParked(ZooError::kClosing, "client closed before the request was sent");
   transport_->Close();  // sends closeSession (ephemerals go now) and answers the rest
   // Whatever the transport did not answer (it should have answered all) ends here too.
   for (auto& [id, entry] : entries_) {

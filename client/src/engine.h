@@ -119,6 +119,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   void Log(LogLevel level, std::string_view message) override;
   void OnServerContact() override;
   void OnConnectionError(std::string_view reason) override;
+  void OnAuthenticationFailed(std::string_view reason) override;
 
   // Writes to the wakeup eventfd if the loop sleeps in poll().
   void WakeLoopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -143,6 +144,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   void Complete(Entry& entry, Reply reply);
   void CompleteAll(ZooError rc, std::string_view detail);
   void FlushParked();
+  // Answers every parked request (never sent) with `rc` and `detail`.
+  void FailParked(ZooError rc, std::string_view detail);
   void RunTimers();
   void FlushOutbox();
   void Emit(SessionEvent event);
@@ -186,6 +189,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   absl::Duration negotiated_timeout_ ABSL_GUARDED_BY(state_mu_) = absl::ZeroDuration();
   // The reason of the last connection failure, for WaitUntilConnected's error.
   std::string last_connection_error_ ABSL_GUARDED_BY(state_mu_);
+  // Set once SASL authentication failed (terminal): what WaitUntilConnected returns.
+  absl::Status auth_failure_ ABSL_GUARDED_BY(state_mu_);
   // When the server was last heard from (absl::ToUnixNanos), and two thirds of the negotiated
   // timeout in nanoseconds (0 while not connected): written by the loop, read by any thread.
   std::atomic<int64_t> last_contact_ns_{0};
@@ -209,6 +214,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, private Transp
   bool after_loss_ = false;
   bool loop_connected_ = false;
   int64_t loop_session_id_ = 0;
+  // Non-empty once SASL authentication failed: why, as every request is then answered.
+  std::string auth_failure_detail_;
   ZooError closing_rc_ = ZooError::kConnectionLoss;  // what a transport's kClosing means now
   std::vector<Task> local_queue_;                    // submissions made on the loop thread
   std::vector<Task> outbox_;                         // user callbacks of this turn

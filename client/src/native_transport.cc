@@ -130,22 +130,8 @@ absl::Status NativeTransport::Open() {
 
 void NativeTransport::Close() {
   // Requests in flight are answered now; only the session's end is waited for.
-  std::deque<Pending> pending;
-  pending.swap(pending_);
-  for (const Pending& p : pending) {
-    Reply reply;
-    reply.rc = ZooError::kClosing;
-    Answer(p, std::move(reply));
-  }
-  std::deque<uint64_t> auth;
-  auth.swap(auth_waiting_);
-  for (uint64_t id : auth) {
-    if (id == 0) continue;
-    Reply reply;
-    reply.rc = ZooError::kClosing;
-    events_->OnReply(id, std::move(reply));
-  }
-  if (phase_ == Phase::kConnected && fd_ >= 0) {
+  AnswerHeld(ZooError::kClosing, "");
+  if ((phase_ == Phase::kConnected || phase_ == Phase::kAuthenticating) && fd_ >= 0) {
     // closeSession ends the session now (its ephemerals go) instead of at its timeout.
     const int32_t xid = NextXid();
     proto::JuteWriter writer;
@@ -343,6 +329,7 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
         return PollInterest(now);
       }
       break;
+    case Phase::kAuthenticating:
     case Phase::kConnected: {
       const absl::Duration read_timeout = session_.timeout * 2 / 3;
       if (now - last_receive_ >= read_timeout) {
@@ -510,6 +497,10 @@ void NativeTransport::HandleFrame(std::string_view frame) {
     HandleNotification(body);
     return;
   }
+  if (phase_ == Phase::kAuthenticating && header.xid == sasl_xid_) {
+    HandleSaslReply(header.err, body);
+    return;
+  }
   if (header.zxid > last_zxid_) last_zxid_ = header.zxid;
   if (header.xid == proto::xid::kPing || header.xid == proto::xid::kSetWatches) {
     if (header.err != 0) {
@@ -555,13 +546,104 @@ void NativeTransport::HandleConnectResponse(std::string_view frame) {
   session_.id = response.session_id;
   session_.password = response.passwd;
   session_.timeout = absl::Milliseconds(response.timeout_ms);
-  phase_ = Phase::kConnected;
+  read_only_ = response.read_only;
   failed_attempts_ = 0;
   last_receive_ = absl::Now();
+  if (options_.sasl) {
+    StartSasl();
+  } else {
+    FinishConnecting();
+  }
+}
+
+void NativeTransport::FinishConnecting() {
+  phase_ = Phase::kConnected;
   SendSessionSetup();
   reported_connected_ = true;
-  events_->OnTransportState(response.read_only ? TransportState::kReadOnly
-                                               : TransportState::kConnected);
+  events_->OnTransportState(read_only_ ? TransportState::kReadOnly : TransportState::kConnected);
+}
+
+void NativeTransport::StartSasl() {
+  phase_ = Phase::kAuthenticating;
+  SaslSession::Step first;
+  absl::StatusOr<std::unique_ptr<SaslSession>> session =
+      SaslSession::Start(*options_.sasl, address_->host, &first);
+  if (!session.ok()) {
+    FailAuthentication(std::string(session.status().message()));
+    return;
+  }
+  sasl_ = *std::move(session);
+  SendSaslToken(first.token);
+}
+
+void NativeTransport::SendSaslToken(const std::string& token) {
+  // An ordinary xid, as the Java client uses; nothing else is in flight while it waits.
+  sasl_xid_ = NextXid();
+  proto::JuteWriter writer;
+  proto::RequestHeader{sasl_xid_, pop::kSasl}.Encode(writer);
+  proto::SaslPacket{token}.Encode(writer);
+  Queue(writer.TakeFrame());
+}
+
+void NativeTransport::HandleSaslReply(int32_t err, std::string_view body) {
+  if (err != 0) {
+    // AUTHFAILED (or SESSIONCLOSEDREQUIRESASLAUTH); the server closes the connection next.
+    const auto error = static_cast<ZooError>(err);
+    FailAuthentication(error == ZooError::kAuthFailed
+                           ? std::string("the server refused the credentials")
+                           : StrCat("the server refused the credentials (", ZooErrorName(error),
+                                    ")"));
+    return;
+  }
+  proto::SaslPacket packet;
+  proto::JuteReader reader(body);
+  packet.Decode(reader);
+  if (!reader.ok()) {
+    Drop("the server's SASL answer does not decode");
+    return;
+  }
+  absl::StatusOr<SaslSession::Step> step = sasl_->Answer(packet.token);
+  if (!step.ok()) {
+    FailAuthentication(std::string(step.status().message()));
+    return;
+  }
+  if (step->send) {
+    SendSaslToken(step->token);
+    return;
+  }
+  events_->Log(LogLevel::kInfo,
+               StrCat(address_->name, ": session 0x", absl::Hex(session_.id),
+                      ": SASL authenticated as ", sasl_->user()));
+  sasl_.reset();
+  FinishConnecting();
+}
+
+void NativeTransport::FailAuthentication(std::string_view reason) {
+  const std::string message =
+      StrCat(address_ != nullptr ? address_->name : options_.connect_string, ": ", reason);
+  events_->OnConnectionError(message);
+  events_->Log(LogLevel::kError,
+               StrCat(message, "; SASL authentication as ", options_.sasl->user,
+                      " failed for session 0x", absl::Hex(session_.id),
+                      "; no retry (see zk::SaslOptions)"));
+  if (fd_ >= 0 && StreamReady() && out_offset_ == out_.size()) {
+    // Best effort, one non-blocking write whose failure is ignored (not WriteOut, which would
+    // drop and reconnect): end the session now rather than at its timeout. After AUTHFAILED
+    // the server reads no more from this connection and leaves the session to its timeout.
+    proto::JuteWriter writer;
+    proto::RequestHeader{NextXid(), pop::kCloseSession}.Encode(writer);
+    const std::string frame = writer.TakeFrame();
+    if (tls_ != nullptr) {
+      (void)tls_->Write(frame.data(), frame.size());
+    } else {
+      (void)send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+  }
+  CloseSocket();
+  phase_ = Phase::kIdle;
+  reported_connected_ = false;
+  AnswerHeld(ZooError::kAuthFailed, reason);
+  events_->OnAuthenticationFailed(message);
 }
 
 // Before any request of the core: the credentials, then the watches (the C library's order).
@@ -766,26 +848,13 @@ void NativeTransport::Drop(std::string_view reason) {
     }
   }
   phase_ = Phase::kBackoff;
-  std::deque<Pending> pending;
-  pending.swap(pending_);
-  std::deque<uint64_t> auth;
-  auth.swap(auth_waiting_);
+  Held held = TakeHeld();
   if (reported_connected_) {
     reported_connected_ = false;
     events_->OnTransportState(TransportState::kConnecting);
   }
-  for (const Pending& p : pending) {
-    Reply reply;
-    reply.rc = ZooError::kConnectionLoss;
-    reply.detail = "connection lost after the request was sent";
-    Answer(p, std::move(reply));
-  }
-  for (uint64_t id : auth) {
-    if (id == 0) continue;
-    Reply reply;
-    reply.rc = ZooError::kConnectionLoss;
-    events_->OnReply(id, std::move(reply));
-  }
+  AnswerHeld(std::move(held), ZooError::kConnectionLoss,
+             "connection lost after the request was sent");
 }
 
 void NativeTransport::Fail(TransportState state, std::string_view reason) {
@@ -795,27 +864,43 @@ void NativeTransport::Fail(TransportState state, std::string_view reason) {
   CloseSocket();
   phase_ = Phase::kIdle;
   reported_connected_ = false;
-  std::deque<Pending> pending;
-  pending.swap(pending_);
-  std::deque<uint64_t> auth;
-  auth.swap(auth_waiting_);
+  Held held = TakeHeld();
   events_->OnTransportState(state);
-  const ZooError rc =
-      state == TransportState::kExpired ? ZooError::kSessionExpired : ZooError::kAuthFailed;
-  for (const Pending& p : pending) {
+  AnswerHeld(std::move(held),
+             state == TransportState::kExpired ? ZooError::kSessionExpired
+                                               : ZooError::kAuthFailed,
+             "");
+}
+
+NativeTransport::Held NativeTransport::TakeHeld() {
+  Held held;
+  held.pending.swap(pending_);
+  held.auth.swap(auth_waiting_);
+  return held;
+}
+
+void NativeTransport::AnswerHeld(Held held, ZooError rc, std::string_view detail) {
+  for (const Pending& p : held.pending) {
     Reply reply;
     reply.rc = rc;
+    reply.detail = std::string(detail);
     Answer(p, std::move(reply));
   }
-  for (uint64_t id : auth) {
+  for (uint64_t id : held.auth) {
     if (id == 0) continue;
     Reply reply;
     reply.rc = rc;
+    reply.detail = std::string(detail);
     events_->OnReply(id, std::move(reply));
   }
 }
 
+void NativeTransport::AnswerHeld(ZooError rc, std::string_view detail) {
+  AnswerHeld(TakeHeld(), rc, detail);
+}
+
 void NativeTransport::CloseSocket() {
+  sasl_.reset();
   if (tls_ != nullptr) {
     tls_->Shutdown();
     tls_.reset();

@@ -12,6 +12,14 @@
 //   - TLS (ClientOptions::tls, tls_session.h): a handshake after the TCP connect and before the
 //     ConnectRequest, then every byte through the TLS session; a failed handshake drops the
 //     connection like any other connection failure;
+//   - SASL (ClientOptions::sasl, sasl_session.h): after every ConnectResponse (first connection,
+//     reconnect, new session) and before anything else, a SASL exchange in opcode-102 packets
+//     with ordinary xids, one token at a time, as the Java client does. The core is told
+//     kConnected only once the server accepted the credentials: until then its requests wait
+//     (parked, as while disconnected), so none overtakes the exchange, and the auth packets
+//     and SetWatches follow it. A refusal (AUTHFAILED, or an exchange Cyrus cannot finish)
+//     stops the transport for good (OnAuthenticationFailed, no reconnect); a connection lost
+//     during the exchange is retried like any other;
 //   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame over it, a reply
 //     to no request, or one that does not decode drops the connection with a logged reason.
 // Not yet: the search for a read-write server while connected to a read-only one.
@@ -33,6 +41,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "host_list.h"
+#include "sasl_session.h"
 #include "tls_session.h"
 #include "transport.h"
 #include "zk/proto/frame_decoder.h"
@@ -62,6 +71,7 @@ class NativeTransport final : public Transport {
     kIdle,       // no session (closed, expired, or not opened)
     kBackoff,    // waiting before the next connection attempt
     kHandshake,  // TCP connecting, then waiting for the ConnectResponse
+    kAuthenticating,  // the session exists; the SASL exchange runs (ClientOptions::sasl)
     kConnected,
   };
   // A request on the wire, in send order (replies come in the same order).
@@ -92,6 +102,14 @@ class NativeTransport final : public Transport {
   void WriteOut();
   void HandleFrame(std::string_view frame);
   void HandleConnectResponse(std::string_view frame);
+  // The connection is usable: sends the session setup and tells the core.
+  void FinishConnecting();
+  // Starts the SASL exchange of this connection, sends one token, handles one answer.
+  void StartSasl();
+  void SendSaslToken(const std::string& token);
+  void HandleSaslReply(int32_t err, std::string_view body);
+  // The server refused the SASL credentials or the exchange failed: stops for good.
+  void FailAuthentication(std::string_view reason);
   void HandleNotification(std::string_view body);
   // Hands a notification to the persistent watches it concerns.
   void NotifyPersistentWatches(WatchEventType type, const std::string& path);
@@ -106,6 +124,14 @@ class NativeTransport final : public Transport {
   std::string ServerPath(std::string_view path) const;
   std::string ClientPath(std::string_view path) const;
   void Answer(const Pending& pending, Reply reply);
+  // What the connection holds and must answer when it ends: requests and AddAuths in flight.
+  struct Held {
+    std::deque<Pending> pending;
+    std::deque<uint64_t> auth;
+  };
+  Held TakeHeld();
+  void AnswerHeld(Held held, ZooError rc, std::string_view detail);
+  void AnswerHeld(ZooError rc, std::string_view detail);  // TakeHeld(), then answers
 
   const ClientOptions& options_;
   TransportEvents* const events_;
@@ -120,6 +146,9 @@ class NativeTransport final : public Transport {
   const Address* address_ = nullptr;  // of the current attempt or connection
   bool tcp_connected_ = false;
   std::unique_ptr<TlsSession> tls_;  // of the current connection, with TLS on
+  std::unique_ptr<SaslSession> sasl_;  // while the exchange of the current connection runs
+  int32_t sasl_xid_ = 0;               // of the SASL packet waiting for its answer
+  bool read_only_ = false;             // the last ConnectResponse's
   absl::Time attempt_deadline_ = absl::InfiniteFuture();
   absl::Time backoff_until_ = absl::InfinitePast();
   int failed_attempts_ = 0;

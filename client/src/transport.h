@@ -62,6 +62,10 @@ class TransportEvents {
   virtual void OnServerContact() = 0;
   // A connection (or an attempt at one) ended for `reason`, "<host:port>: <what happened>".
   virtual void OnConnectionError(std::string_view reason) = 0;
+  // The server refused the SASL credentials, or the exchange could not complete ("<host:port>:
+  // <what happened>"). The transport has stopped for good (no reconnect) and answered every
+  // request it held.
+  virtual void OnAuthenticationFailed(std::string_view reason) = 0;
 
  protected:
   ~TransportEvents() = default;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -623,6 +625,33 @@ TEST(CliTlsTest, TlsFlagsConnectToASecurePort) {
               "/cli-tls"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("certificate verify failed"));
+}
+
+// --sasl-user and --sasl-password-file (a file ending in a newline, as `echo` writes it)
+// against a real ZooKeeper that accepts alice; a wrong password fails with the server's refusal.
+TEST(CliSaslTest, SaslFlagsAuthenticate) {
+  zk::testing::RealZooKeeperOptions options;
+  options.sasl_users = {{"alice", "alice-secret"}};
+  absl::StatusOr<std::unique_ptr<zk::testing::RealZooKeeper>> server =
+      zk::testing::RealZooKeeper::Start(std::move(options));
+  ASSERT_THAT(server, IsOk());
+  const std::string good = (*server)->directory() + "/alice.password";
+  const std::string bad = (*server)->directory() + "/wrong.password";
+  std::ofstream(good) << "alice-secret\n";
+  std::ofstream(bad) << "not-alice-secret\n";
+  const std::string connect = "--connect=" + (*server)->connect_string();
+  // SASL alone picks the native engine; the environment must not ask for the C library.
+  const char* saved = std::getenv("ZKCPP_ENGINE");
+  const std::string previous = saved != nullptr ? saved : "";
+  unsetenv("ZKCPP_ENGINE");
+  CliResult who = RunCli({connect, "--sasl-user=alice", "--sasl-password-file=" + good, "whoami"});
+  CliResult refused =
+      RunCli({connect, "--sasl-user", "alice", "--sasl-password-file", bad, "get", "/"});
+  if (saved != nullptr) setenv("ZKCPP_ENGINE", previous.c_str(), 1);
+  ASSERT_EQ(who.exit_code, 0) << Describe(who);
+  EXPECT_THAT(who.out, HasSubstr("sasl alice\n"));
+  EXPECT_EQ(refused.exit_code, 3) << Describe(refused);
+  EXPECT_THAT(refused.err, HasSubstr("SASL authentication as alice failed"));
 }
 
 }  // namespace

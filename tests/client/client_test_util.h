@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "zk/internal/sync.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -184,6 +185,48 @@ class SessionLog {
  private:
   mutable zk::internal::Mutex mu_;
   std::vector<SessionEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+// Records the log lines of a client (ClientOptions::log_sink); thread-safe.
+class LogCapture {
+ public:
+  LogSink Sink() {
+    return [this](LogLevel, std::string_view message) {
+      zk::internal::MutexLock lock(&mu_);
+      lines_.emplace_back(message);
+    };
+  }
+  // How many lines hold `text` now.
+  int Count(std::string_view text) const {
+    zk::internal::MutexLock lock(&mu_);
+    int n = 0;
+    for (const std::string& line : lines_) {
+      if (absl::StrContains(line, AsAbsl(text))) ++n;
+    }
+    return n;
+  }
+  // The first line holding `text`, or "" after `timeout`.
+  std::string WaitForLine(std::string_view text, absl::Duration timeout = kWait) const {
+    std::string found;
+    WaitFor(
+        [&] {
+          zk::internal::MutexLock lock(&mu_);
+          for (const std::string& line : lines_) {
+            if (absl::StrContains(line, AsAbsl(text))) {
+              found = line;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+
+ private:
+  static absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+  mutable zk::internal::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };
 
 // Matches a WatchEvent of `type` on `path`.

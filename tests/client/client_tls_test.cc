@@ -33,39 +33,6 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-// Records log lines; thread-safe.
-class LogCapture {
- public:
-  LogSink Sink() {
-    return [this](LogLevel, std::string_view message) {
-      zk::internal::MutexLock lock(&mu_);
-      lines_.emplace_back(message);
-    };
-  }
-  // The first line holding `text`, or "" after `timeout`.
-  std::string WaitForLine(std::string_view text, absl::Duration timeout = kWait) const {
-    std::string found;
-    WaitFor(
-        [&] {
-          zk::internal::MutexLock lock(&mu_);
-          for (const std::string& line : lines_) {
-            if (absl::StrContains(line, AsAbsl(text))) {
-              found = line;
-              return true;
-            }
-          }
-          return false;
-        },
-        timeout);
-    return found;
-  }
-
- private:
-  static absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
-  mutable zk::internal::Mutex mu_;
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
-};
-
 // The message of `status`, which must have `code` ("" otherwise).
 std::string MessageOf(const absl::Status& status, absl::StatusCode code) {
   EXPECT_EQ(status.code(), code) << status;

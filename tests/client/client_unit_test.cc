@@ -429,6 +429,50 @@ TEST(ConnectTest, RejectsBadOptions) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// SASL options are checked by Connect, before any I/O, with the field named.
+TEST(ConnectTest, RejectsBadSaslOptions) {
+  auto with_sasl = [](SaslOptions sasl) {
+    ClientOptions options = TestOptions("127.0.0.1:2181");
+    options.engine = EngineKind::kNative;
+    options.sasl = std::move(sasl);
+    return Client::Connect(std::move(options));
+  };
+  EXPECT_THAT(with_sasl({.user = "", .password = "pw"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl.user is empty"));
+  EXPECT_THAT(with_sasl({.user = "alice"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl.password is empty"));
+  EXPECT_THAT(with_sasl({.user = "alice",
+                         .password = "pw",
+                         .password_callback = [] { return std::string("pw"); }}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "both sasl.password and"));
+  EXPECT_THAT(with_sasl({.mechanism = "", .user = "alice", .password = "pw"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl.mechanism is empty"));
+  EXPECT_THAT(with_sasl({.mechanism = "NO-SUCH-MECH", .user = "alice", .password = "pw"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl.mechanism \"NO-SUCH-MECH\""));
+  EXPECT_THAT(with_sasl({.user = "alice", .password = "pw", .service = ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl.service is empty"));
+  // The C library has no SASL.
+  ClientOptions clib = TestOptions("127.0.0.1:2181");
+  clib.engine = EngineKind::kCLibrary;
+  clib.sasl = SaslOptions{.user = "alice", .password = "pw"};
+  EXPECT_THAT(Client::Connect(clib),
+              StatusIs(absl::StatusCode::kInvalidArgument, "sasl is set but the engine is the C"));
+}
+
+// With sasl set and no engine chosen (nor ZKCPP_ENGINE), the native engine runs: the same
+// options with the C library chosen are refused, these are accepted.
+TEST(ConnectTest, SaslWithoutAnEngineChoosesTheNativeEngine) {
+  unsetenv("ZKCPP_ENGINE");
+  ClientOptions options = TestOptions(DeadAddress());
+  options.log_sink = [](LogLevel, std::string_view) {};
+  options.sasl = SaslOptions{.user = "alice", .password = "pw"};
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client, Client::Connect(options));
+  EXPECT_THAT(client->WaitUntilConnected(std::chrono::milliseconds(100)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  options.engine = EngineKind::kCLibrary;
+  EXPECT_THAT(Client::Connect(options), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(ConnectTest, StateBeforeConnectingAndWaitDeadline) {
   ClientOptions options = TestOptions(DeadAddress());
   options.log_sink = [](LogLevel, std::string_view) {};

@@ -10,15 +10,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "suite_setup_test.h"
 #include "zk/testing/test_certificates.h"
 
 namespace zk::testing {
 
-// Holds a TLS suite's certificates (pki_) and the error of its setup (setup_error_), which
+// Holds a TLS suite's certificates (pki_) and the error of its setup (SuiteSetupTest), which
 // fails every test of the suite. A derived SetUpTestSuite calls CreateCertificates() first,
 // and its TearDownTestSuite ends with DeleteCertificates(). Not thread-safe: gtest's main
 // thread only.
-class TlsSuiteTest : public ::testing::Test {
+class TlsSuiteTest : public SuiteSetupTest {
  protected:
   // Makes the certificates; returns false after recording the error in setup_error_. The
   // tests choose the client engine themselves, so ZKCPP_ENGINE is cleared too.
@@ -33,25 +34,14 @@ class TlsSuiteTest : public ::testing::Test {
     return true;
   }
 
-  // Records why the suite cannot run (the first error wins).
-  static void SetSetupError(const absl::Status& status) {
-    if (setup_error_ == nullptr) setup_error_ = new absl::Status(status);
-  }
-
   // Removes the certificates and forgets the setup error.
   static void DeleteCertificates() {
     delete pki_;
-    delete setup_error_;
     pki_ = nullptr;
-    setup_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (setup_error_ != nullptr) GTEST_FAIL() << "suite setup: " << *setup_error_;
+    ClearSetupError();
   }
 
   static inline TestCertificates* pki_ = nullptr;
-  static inline absl::Status* setup_error_ = nullptr;
 };
 
 }  // namespace zk::testing

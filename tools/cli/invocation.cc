@@ -1,7 +1,9 @@
 #include "cli/invocation.h"
 
 #include <algorithm>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 #include "absl/flags/flag.h"
@@ -25,6 +27,10 @@ ABSL_FLAG(std::string, tls_ca_file, "",
           "TLS: PEM file of the CAs that sign the servers' certificates");
 ABSL_FLAG(std::string, tls_cert_file, "", "TLS: the client's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key_file, "", "TLS: the client's private key (PEM)");
+ABSL_FLAG(std::string, sasl_mechanism, "DIGEST-MD5", "SASL: the mechanism");
+ABSL_FLAG(std::string, sasl_user, "", "SASL: authenticate as this user");
+ABSL_FLAG(std::string, sasl_password_file, "",
+          "SASL: file holding the password (one trailing newline is ignored)");
 
 // Subcommand flags (which apply where: commands.cc).
 ABSL_FLAG(bool, recursive, false, "ls, rm, watch: the whole subtree");
@@ -49,7 +55,8 @@ absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data()
 // The flags every subcommand accepts.
 constexpr std::string_view kGlobalFlags[] = {"connect",       "timeout",     "session_timeout",
                                              "json",          "verbose",     "tls_ca_file",
-                                             "tls_cert_file", "tls_key_file"};
+                                             "tls_cert_file", "tls_key_file", "sasl_mechanism",
+                                             "sasl_user",     "sasl_password_file"};
 // The subcommand-specific flags; a subcommand accepts those its CommandSpec lists.
 constexpr std::string_view kCommandFlags[] = {
     "recursive",        "ephemeral", "sequential", "container", "parents", "stdin",
@@ -116,6 +123,28 @@ absl::StatusOr<GlobalOptions> ReadGlobalOptions() {
   global.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   global.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   global.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  global.sasl_mechanism = absl::GetFlag(FLAGS_sasl_mechanism);
+  global.sasl_user = absl::GetFlag(FLAGS_sasl_user);
+  const std::string password_file = absl::GetFlag(FLAGS_sasl_password_file);
+  if (!password_file.empty()) {
+    if (global.sasl_user.empty()) {
+      return absl::InvalidArgumentError("--sasl-password-file needs --sasl-user");
+    }
+    std::ifstream in(password_file, std::ios::binary);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--sasl-password-file ", password_file, ": cannot be read"));
+    }
+    global.sasl_password = contents.str();
+    if (!global.sasl_password.empty() && global.sasl_password.back() == '\n') {
+      global.sasl_password.pop_back();
+      if (!global.sasl_password.empty() && global.sasl_password.back() == '\r') {
+        global.sasl_password.pop_back();
+      }
+    }
+  }
   return global;
 }
 
@@ -339,6 +368,11 @@ Global flags:
   --tls-cert-file=FILE  with --tls-key-file: the client certificate (PEM) for servers that ask
   --tls-key-file=FILE   for one; either TLS flag alone (without --tls-ca-file) turns TLS on with
                         the system's trust store
+  --sasl-user=USER      authenticate every connection with SASL (native engine) as USER
+  --sasl-password-file=FILE  the password of --sasl-user, read from FILE (a trailing newline
+                        is ignored)
+  --sasl-mechanism=MECH the SASL mechanism (default DIGEST-MD5, as ZooKeeper's DigestLoginModule
+                        checks); a wrong password fails with "SASL authentication ... failed"
   --version             print the version
 
 Flags may stand anywhere before "--". After "--" nothing is a flag: `zkcpp set /a -- -1` sets

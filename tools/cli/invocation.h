@@ -40,6 +40,11 @@ struct GlobalOptions {
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // --sasl-user, --sasl-mechanism and the content of --sasl-password-file (without its trailing
+  // newline): SASL if sasl_user is set (zk::SaslOptions).
+  std::string sasl_user;
+  std::string sasl_mechanism;
+  std::string sasl_password;
 };
 
 // The subcommand-specific flags (each applies only to the subcommands listed in commands.cc).

@@ -31,9 +31,16 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectClient(const GlobalOptions& globa
                              .cert_file = global.tls_cert_file,
                              .key_file = global.tls_key_file};
   }
+  if (!global.sasl_user.empty()) {
+    options.sasl = SaslOptions{.mechanism = global.sasl_mechanism,
+                               .user = global.sasl_user,
+                               .password = global.sasl_password};
+  }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(std::move(options));
   if (!client.ok()) return client.status();
   if (absl::Status s = (*client)->WaitUntilConnected(global.timeout); !s.ok()) {
+    // Refused credentials (SASL): the server's answer, not a missing session.
+    if (absl::IsUnauthenticated(s)) return s;
     // The reason of the last failed attempt (e.g. a TLS certificate refused), if any.
     const std::string_view message(s.message().data(), s.message().size());
     constexpr std::string_view kLastError = "; last connection error: ";

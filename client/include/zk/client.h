@@ -105,9 +105,11 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Blocks until a session is established (or re-established), at most `timeout`.
+  // Blocks until a session is established (or re-established), at most `timeout`. With
+  // ClientOptions::sasl, established includes the server's acceptance of the credentials.
   // Errors: DeadlineExceeded (on the native engine its message ends with "; last connection
   // error: <host:port>: <reason>" once an attempt failed, e.g. a TLS certificate refused);
+  // Unauthenticated once the server refused the SASL credentials (final: see SaslOptions);
   // Cancelled after Close(); FailedPrecondition on the loop thread.
   absl::Status WaitUntilConnected(std::chrono::milliseconds timeout);
 

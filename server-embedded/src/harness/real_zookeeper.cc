@@ -24,6 +24,12 @@ absl::StatusOr<std::unique_ptr<RealZooKeeper>> RealZooKeeper::Start(
     ZooKeeperJvmOptions jvm = options.jvm;
     std::map<std::string, std::string> config = DefaultZooKeeperConfig(jvm, port);
     if (options.tls) AddTlsServerSettings(*options.tls, secure_port, jvm, config);
+    if (!options.sasl_users.empty()) {
+      if (absl::Status sasl = AddSaslServerSettings(options.sasl_users, *dir, jvm); !sasl.ok()) {
+        RemoveTempDir(*dir);
+        return sasl;
+      }
+    }
     auto process =
         std::make_unique<ZooKeeperProcess>(*dir, port, std::move(config), /*myid=*/0,
                                            std::move(jvm), std::vector<std::string>{"standalone"});

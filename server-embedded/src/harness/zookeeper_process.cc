@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -139,6 +140,32 @@ void AddTlsServerSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeepe
                                            : tls.client_auth == TlsClientAuth::kWant ? "want"
                                                                                      : "none";
   if (jvm.classpath.empty()) jvm.classpath = DebianClasspath(/*with_netty=*/true);
+}
+
+absl::Status AddSaslServerSettings(const std::map<std::string, std::string>& users,
+                                   const std::string& dir, ZooKeeperJvmOptions& jvm) {
+  std::string jaas = "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required";
+  for (const auto& [user, password] : users) {
+    const bool name_ok =
+        !user.empty() && std::all_of(user.begin(), user.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '_' || c == '-';
+        });
+    if (!name_ok || password.find_first_of("\"\\\n") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sasl_users: user \"", user, "\" or its password cannot be written to JAAS"));
+    }
+    absl::StrAppend(&jaas, "\n  user_", user, "=\"", password, "\"");
+  }
+  jaas += ";\n};\n";
+  const std::string path = absl::StrCat(dir, "/jaas.conf");
+  std::ofstream out(path);
+  out << jaas;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("sasl_users: cannot write ", path));
+  jvm.jvm_properties["java.security.auth.login.config"] = path;
+  jvm.jvm_properties["zookeeper.authProvider.1"] =
+      "org.apache.zookeeper.server.auth.SASLAuthenticationProvider";
+  return absl::OkStatus();
 }
 
 ZooKeeperProcess::ZooKeeperProcess(std::string dir, int client_port,

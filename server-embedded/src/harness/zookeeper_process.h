@@ -116,6 +116,14 @@ std::map<std::string, std::string> DefaultZooKeeperConfig(const ZooKeeperJvmOpti
 void AddTlsServerSettings(const RealZooKeeperTls& tls, int secure_port, ZooKeeperJvmOptions& jvm,
                           std::map<std::string, std::string>& config);
 
+// Makes a server accept SASL DIGEST-MD5 logins of `users` (name → password; real-zookeeper.md,
+// "TLS and SASL"): writes `dir`/jaas.conf with a Server section for ZooKeeper's
+// DigestLoginModule and adds the JAAS file and the SASL authentication provider to `jvm`'s
+// properties. Errors: InvalidArgument (a name or password the JAAS syntax cannot carry),
+// Internal (the file cannot be written).
+absl::Status AddSaslServerSettings(const std::map<std::string, std::string>& users,
+                                   const std::string& dir, ZooKeeperJvmOptions& jvm);
+
 }  // namespace zk::testing
 
 #endif  // ZKCPP_SERVER_EMBEDDED_SRC_HARNESS_ZOOKEEPER_PROCESS_H_

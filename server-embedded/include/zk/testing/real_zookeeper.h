@@ -26,6 +26,8 @@
 // With RealZooKeeperOptions::tls the server also serves TLS on a second loopback port
 // (secureClientPort, through Netty): connect to secure_connect_string(). Key material for it
 // comes from zk/testing/test_certificates.h.
+// With RealZooKeeperOptions::sasl_users the server also accepts SASL DIGEST-MD5 logins of those
+// users and grants their sessions the id ("sasl", <user>).
 // Set $ZKCPP_KEEP_TEST_DIRS to keep the directory after the test, $ZKCPP_JAVA to choose the
 // java launcher.
 
@@ -105,6 +107,10 @@ struct RealZooKeeperOptions {
   // Serve TLS on a second port too (the server then runs Netty's connection factory, on both
   // ports; with an empty jvm.classpath, Debian's netty jars are added to it).
   std::optional<RealZooKeeperTls> tls;
+  // SASL DIGEST-MD5 users the server accepts (name → password; letters, digits, '_' and '-'
+  // in names, no '"' or backslash in passwords): written to a JAAS file's Server section for
+  // ZooKeeper's DigestLoginModule, with the SASL authentication provider enabled.
+  std::map<std::string, std::string> sasl_users;
   // How many fresh ports to try when another process takes ours between picking it and the
   // JVM binding it.
   int start_attempts = 5;
