@@ -97,7 +97,10 @@ int GetRealm(void*, int id, const char** offered, const char** result) {
 
 template <typename F>
 sasl_callback_t Callback(unsigned long id, F* function, void* context) {
-  return sasl_callback_t{id, reinterpret_cast<int (*)(void)>(function), context};
+  // Cyrus stores every callback as int(*)(void) and calls it by its id's real type. Through
+  // void(*)(void), the generic function pointer type, the cast says it is on purpose.
+  return sasl_callback_t{
+      id, reinterpret_cast<int (*)(void)>(reinterpret_cast<void (*)(void)>(function)), context};
 }
 
 }  // namespace

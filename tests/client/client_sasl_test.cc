@@ -1,5 +1,7 @@
 // zk::Client with SASL DIGEST-MD5 (ClientOptions::sasl, the native engine, Cyrus SASL) against
-// a real ZooKeeper 3.8 that accepts the users alice and bob (RealZooKeeperOptions::sasl_users).
+// a server that accepts the users alice and bob: a real ZooKeeper 3.8
+// (RealZooKeeperOptions::sasl_users), or with ZKCPP_SASL_SERVER=embedded the embedded server
+// (EmbeddedServerOptions::sasl_users). CTest runs the suite once against each.
 //
 // One suite shares one server, started once. Each test checks what the server says about the
 // session (WhoAmI, ACL checks of `sasl:alice` nodes), not only what the client reports.
@@ -7,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +20,7 @@
 #include "client_test_util.h"
 #include "suite_setup_test.h"
 #include "testing/tcp_relay.h"
+#include "zk/testing/embedded_server.h"
 #include "zk/testing/real_zookeeper.h"
 
 namespace zk::testing {
@@ -32,20 +37,40 @@ class ClientSaslTest : public SuiteSetupTest {
   static void SetUpTestSuite() {
     // The tests choose nothing: sasl alone must pick the native engine.
     unsetenv("ZKCPP_ENGINE");
-    RealZooKeeperOptions options;
-    options.sasl_users = {{"alice", kAlicePassword}, {"bob", kBobPassword}};
-    absl::StatusOr<std::unique_ptr<RealZooKeeper>> server =
-        RealZooKeeper::Start(std::move(options));
-    if (!server.ok()) {
-      SetSetupError(server.status());
+    const std::map<std::string, std::string> users = {{"alice", kAlicePassword},
+                                                      {"bob", kBobPassword}};
+    const char* kind = std::getenv("ZKCPP_SASL_SERVER");
+    if (kind != nullptr && std::string_view(kind) == "embedded") {
+      EmbeddedServerOptions options;
+      options.sasl_users = users;
+      absl::StatusOr<std::unique_ptr<EmbeddedServer>> server =
+          EmbeddedServer::Start(std::move(options));
+      if (!server.ok()) return SetSetupError(server.status());
+      embedded_ = server->release();
+      server_ = std::make_unique<Server>(Server{
+          .connect_string = embedded_->connect_string(),
+          .expire = [](int64_t id, const std::string&) { return embedded_->ExpireSession(id); }});
       return;
     }
-    server_ = server->release();
+    RealZooKeeperOptions options;
+    options.sasl_users = users;
+    absl::StatusOr<std::unique_ptr<RealZooKeeper>> server =
+        RealZooKeeper::Start(std::move(options));
+    if (!server.ok()) return SetSetupError(server.status());
+    real_ = server->release();
+    server_ = std::make_unique<Server>(Server{
+        .connect_string = real_->connect_string(),
+        .expire = [](int64_t id, const std::string& password) {
+          return real_->ExpireSession(id, password);
+        }});
   }
 
   static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    server_.reset();
+    delete real_;
+    real_ = nullptr;
+    delete embedded_;
+    embedded_ = nullptr;
     ClearSetupError();
   }
 
@@ -53,7 +78,7 @@ class ClientSaslTest : public SuiteSetupTest {
   ClientOptions SaslClientOptions(std::string user, std::string password,
                                   std::string connect_string = "") {
     ClientOptions options =
-        TestOptions(connect_string.empty() ? server_->connect_string() : connect_string);
+        TestOptions(connect_string.empty() ? server_->connect_string : connect_string);
     options.sasl = SaslOptions{.user = std::move(user), .password = std::move(password)};
     options.log_sink = log_.Sink();
     options.log_level = LogLevel::kInfo;
@@ -69,11 +94,20 @@ class ClientSaslTest : public SuiteSetupTest {
     }
   }
 
-  static RealZooKeeper* server_;
+  // What the tests need of either server.
+  struct Server {
+    std::string connect_string;
+    std::function<absl::Status(int64_t session_id, const std::string& password)> expire;
+  };
+  static std::unique_ptr<Server> server_;
+  static RealZooKeeper* real_;
+  static EmbeddedServer* embedded_;
   LogCapture log_;
 };
 
-RealZooKeeper* ClientSaslTest::server_ = nullptr;
+std::unique_ptr<ClientSaslTest::Server> ClientSaslTest::server_;
+RealZooKeeper* ClientSaslTest::real_ = nullptr;
+EmbeddedServer* ClientSaslTest::embedded_ = nullptr;
 
 TEST_F(ClientSaslTest, AuthenticatedUserOwnsSaslAclAndOthersAreDenied) {
   ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> alice,
@@ -176,7 +210,7 @@ TEST_F(ClientSaslTest, PasswordCallbackIsAskedOncePerConnection) {
 // before anything else; alice's node is still hers.
 TEST_F(ClientSaslTest, ReauthenticatesAfterAReconnect) {
   ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<TcpRelay> relay,
-                          TcpRelay::Start(server_->connect_string()));
+                          TcpRelay::Start(server_->connect_string));
   std::atomic<int> asked{0};
   ClientOptions options = SaslClientOptions("alice", "", relay->connect_string());
   options.sasl->password_callback = [&asked] {
@@ -209,7 +243,7 @@ TEST_F(ClientSaslTest, ReauthenticatesTheNewSessionAfterExpiry) {
   Subscription subscription = alice->SubscribeSessionEvents(sessions.Callback());
   const int64_t old_session = alice->session_id();
 
-  ASSERT_THAT(server_->ExpireSession(old_session, alice->session_password()), IsOk());
+  ASSERT_THAT(server_->expire(old_session, alice->session_password()), IsOk());
   const std::optional<size_t> lost = sessions.WaitForState(SessionState::kLost);
   ASSERT_TRUE(lost.has_value()) << ::testing::PrintToString(sessions.events());
   const std::optional<size_t> back = sessions.WaitForState(SessionState::kReconnected, *lost);
