@@ -9,8 +9,10 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -76,10 +78,9 @@ TEST_P(RecipeExampleRealTest, ClaimsHoldAgainstRealZooKeeper) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, RecipeExampleRealTest,
-                         ::testing::Values("lock", "read-write-lock", "semaphore",
-                                           "leader-election", "leader-selector",
-                                           "service-discovery", "config-watcher", "caches",
-                                           "metrics"),
+                         // "lock,read-write-lock,...": set by tests/examples/CMakeLists.txt
+                         ::testing::ValuesIn(std::vector<std::string>(
+                             absl::StrSplit(ZKCPP_RECIPE_EXAMPLES, ','))),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;
