@@ -23,25 +23,6 @@ bool IsSpecialPath(std::string_view path) {
          path == "/zookeeper/config";
 }
 
-bool IsWriteOp(int32_t opcode) {
-  switch (opcode) {
-    case op::kCreate:
-    case op::kCreate2:
-    case op::kCreateContainer:
-    case op::kCreateTtl:
-    case op::kDelete:
-    case op::kSetData:
-    case op::kSetAcl:
-    case op::kReconfig:
-    case op::kMulti:
-    case op::kCheck:
-    case op::kSync:
-      return true;
-    default:
-      return false;
-  }
-}
-
 struct CreateMode {
   bool valid = true;
   bool ephemeral = false;
@@ -605,7 +586,7 @@ void ZooKeeperService::HandleRequest(uint64_t connection, ConnectionState& state
     Reply(connection, xid, zxid_, err::kMarshallingError);
     return;
   }
-  if (read_only_ && IsWriteOp(request.opcode)) {
+  if (read_only_ && FindOp(request.opcode)->write) {
     Reply(connection, xid, zxid_, err::kNotReadOnly);
     return;
   }
