@@ -6,29 +6,11 @@
 #include "zk/proto/constants.h"
 #include "zk/proto/headers.h"
 #include "zk/proto/node_ops.h"
+#include "zk/proto/op_info.h"
 #include "zk/proto/session_ops.h"
 
 namespace zk::proto {
 namespace {
-
-bool AllowedInMulti(int32_t opcode) {
-  switch (opcode) {
-    case op::kCreate:
-    case op::kCreate2:
-    case op::kCreateContainer:
-    case op::kCreateTtl:
-    case op::kDelete:
-    case op::kSetData:
-    case op::kCheck:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool AllowedInMultiRead(int32_t opcode) {
-  return opcode == op::kGetChildren || opcode == op::kGetData;
-}
 
 void DecodeBody(JuteReader& reader, Request& request, int depth);
 
@@ -41,8 +23,9 @@ void DecodeMulti(JuteReader& reader, Request& request, int depth) {
     MultiHeader header;
     header.Decode(reader);
     if (!reader.ok() || header.done) return;
-    bool allowed = request.opcode == op::kMulti ? AllowedInMulti(header.type)
-                                                : AllowedInMultiRead(header.type);
+    const OpInfo* sub_op = FindOp(header.type);
+    bool allowed = sub_op != nullptr &&
+                   (request.opcode == op::kMulti ? sub_op->in_multi : sub_op->in_multi_read);
     if (!allowed) {
       reader.Fail();
       return;

@@ -10,6 +10,7 @@
 #include "zk/proto/frame_decoder.h"
 #include "zk/proto/jute_reader.h"
 #include "zk/proto/jute_writer.h"
+#include "zk/proto/op_info.h"
 #include "zk/proto/records.h"
 #include "zk/proto/request_decoder.h"
 
@@ -25,12 +26,14 @@ using ::zk::proto::Acl;
 using ::zk::proto::ConnectRequest;
 using ::zk::proto::DecodeConnectRequest;
 using ::zk::proto::DecodeRequest;
+using ::zk::proto::FindOp;
 using ::zk::proto::FrameDecoder;
 using ::zk::proto::Id;
 using ::zk::proto::IsKnownOp;
 using ::zk::proto::JuteReader;
 using ::zk::proto::JuteWriter;
 using ::zk::proto::kMaxFrameLength;
+using ::zk::proto::OpInfo;
 using ::zk::proto::OpName;
 using ::zk::proto::ReadAcls;
 using ::zk::proto::Request;

@@ -1,6 +1,7 @@
 // ZooKeeperService: the protocol state machine of the embedded server. It
 // turns decoded client packets into replies, notifications and connection
-// closes, independent of sockets (the network layer feeds it frames).
+// closes, independent of sockets (the network layer feeds it frames). Its
+// per-opcode handlers and their dispatch table are in request_handlers.cc.
 
 #ifndef ZK_SERVER_EMBEDDED_SRC_ZOOKEEPER_SERVICE_H_
 #define ZK_SERVER_EMBEDDED_SRC_ZOOKEEPER_SERVICE_H_
@@ -125,8 +126,60 @@ class ZooKeeperService {
  private:
   void HandleConnect(uint64_t connection, ConnectionState& state, std::string_view body,
                      int64_t now_ms);
+  // Counts a request, refuses what the op table says to refuse (unknown op, bad body,
+  // write on a read-only server) and hands the rest to the op's handler.
   void HandleRequest(uint64_t connection, ConnectionState& state, const Request& request,
                      int64_t now_ms);
+
+  // One request as its handler sees it.
+  struct Call {
+    uint64_t connection;
+    ConnectionState& state;
+    const Request& request;
+    // Wall-clock time for the ctime/mtime of what the request writes.
+    int64_t time_ms;
+  };
+  // The error code of the standard reply (request xid, current zxid, the body if the code is
+  // ZOK), or std::nullopt when the handler answered (or closed the connection) itself.
+  using ReplyCode = std::optional<int32_t>;
+  // Answers one opcode; writes the reply body into `body`.
+  using Handler = ReplyCode (ZooKeeperService::*)(const Call& call, JuteWriter& body);
+  // A row of the dispatch table (request_handlers.cc).
+  struct OpHandler {
+    int32_t opcode;
+    Handler handle;
+    // True if the handler answers a body that did not decode itself (sasl closes the
+    // connection); otherwise HandleRequest replies ZMARSHALLINGERROR.
+    bool answers_bad_body = false;
+  };
+  // Returns the handler row of an opcode, or nullptr if the server does not implement it.
+  static const OpHandler* FindHandler(int32_t opcode);
+
+  // The handlers, one per opcode or per family of opcodes that share a record.
+  ReplyCode HandlePing(const Call& call, JuteWriter& body);
+  ReplyCode HandleAuth(const Call& call, JuteWriter& body);
+  ReplyCode HandleSetWatches(const Call& call, JuteWriter& body);
+  ReplyCode HandleCloseSession(const Call& call, JuteWriter& body);
+  ReplyCode HandleCreate(const Call& call, JuteWriter& body);
+  ReplyCode HandleDelete(const Call& call, JuteWriter& body);
+  ReplyCode HandleSetData(const Call& call, JuteWriter& body);
+  ReplyCode HandleSetAcl(const Call& call, JuteWriter& body);
+  ReplyCode HandleCheck(const Call& call, JuteWriter& body);
+  ReplyCode HandleMulti(const Call& call, JuteWriter& body);
+  ReplyCode HandleMultiRead(const Call& call, JuteWriter& body);
+  ReplyCode HandleExists(const Call& call, JuteWriter& body);
+  ReplyCode HandleGetData(const Call& call, JuteWriter& body);
+  ReplyCode HandleGetChildren(const Call& call, JuteWriter& body);
+  ReplyCode HandleGetAllChildrenNumber(const Call& call, JuteWriter& body);
+  ReplyCode HandleGetAcl(const Call& call, JuteWriter& body);
+  ReplyCode HandleSync(const Call& call, JuteWriter& body);
+  ReplyCode HandleGetEphemerals(const Call& call, JuteWriter& body);
+  ReplyCode HandleWhoAmI(const Call& call, JuteWriter& body);
+  ReplyCode HandleAddWatch(const Call& call, JuteWriter& body);
+  ReplyCode HandleCheckOrRemoveWatches(const Call& call, JuteWriter& body);
+  ReplyCode HandleReconfig(const Call& call, JuteWriter& body);
+  // Answers a sasl packet (opcode 102) as ZooKeeper's processSasl does.
+  ReplyCode HandleSasl(const Call& call, JuteWriter& body);
 
   // Applies one write inside the open tree transaction; returns an error code.
   int32_t ApplyCreate(const Request& request, ConnectionState& state, int64_t zxid,
@@ -136,13 +189,14 @@ class ZooKeeperService {
                        int64_t time_ms);
   int32_t ApplySetAcl(const Request& request, ConnectionState& state);
   int32_t ApplyCheck(const Request& request, ConnectionState& state);
-  void WriteMulti(const Request& request, ConnectionState& state, int64_t time_ms,
-                  JuteWriter& body);
-  void WriteMultiRead(const Request& request, uint64_t connection, ConnectionState& state,
-                      JuteWriter& body);
-  void HandleSetWatches(uint64_t connection, const Request& request);
-  // Answers a sasl packet (opcode 102) as ZooKeeper's processSasl does.
-  void HandleSasl(uint64_t connection, ConnectionState& state, const Request& request);
+  // Ends the tree transaction of a single write by its Apply* code: commits it and sends the
+  // notifications on ZOK, else rolls it back. Returns `code`.
+  int32_t CommitOrRollback(int32_t code);
+  // ZooKeeper's check before a read of a node: ZNONODE if it is missing, ZNOAUTH without
+  // READ, else ZOK.
+  int32_t CheckReadable(const Node* node, const ConnectionState& state) const;
+  // Leaves a standard watch on `path` for the connection, as a read that asked for one.
+  void AddReadWatch(uint64_t connection, WatchTable table, const std::string& path);
   // Adds an authenticated id to a connection; ZooKeeper keeps them in a set.
   static void AddAuthId(ConnectionState& state, Id id);
   // A data or child watch of setWatches: fired at once if the node is gone or changed after

@@ -16,6 +16,7 @@
 #include "zk/proto/jute_reader.h"
 #include "zk/proto/jute_writer.h"
 #include "zk/proto/node_ops.h"
+#include "zk/proto/op_info.h"
 #include "zk/proto/records.h"
 #include "zk/proto/request_decoder.h"
 #include "zk/proto/session_ops.h"

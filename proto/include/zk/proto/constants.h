@@ -1,13 +1,13 @@
 // zk/proto/constants.h — the numbers of the ZooKeeper 3.8 wire protocol: opcodes, error codes,
 // watch event types and states, ACL permissions, special xids and the default frame limit
 // (protocol.md §3-§5). One list for the embedded server and every client of the protocol, so
-// that an opcode or error code is spelled once.
+// that an opcode or error code is spelled once. What each opcode is (its name, read or write)
+// is in zk/proto/op_info.h.
 
 #ifndef ZK_PROTO_CONSTANTS_H_
 #define ZK_PROTO_CONSTANTS_H_
 
 #include <cstdint>
-#include <string_view>
 
 namespace zk::proto {
 
@@ -97,13 +97,6 @@ inline constexpr int32_t kPing = -2;
 inline constexpr int32_t kAuth = -4;
 inline constexpr int32_t kSetWatches = -8;
 }  // namespace xid
-
-// Returns the ZooKeeper name of an opcode ("create", "getData", ...), or
-// "unknown" for an opcode outside the list above.
-std::string_view OpName(int32_t opcode);
-
-// Returns true if `opcode` is a request opcode of the list above.
-bool IsKnownOp(int32_t opcode);
 
 }  // namespace zk::proto
 
