@@ -30,8 +30,9 @@ TEST(PathRulesAgreementTest, HandPickedPaths) {
       "/...", "", "a", "/a\x01", "/\x7f", "/a\xc2\x80", "/a\xc2\x9f", "/a\xc2\xa0",
       "/\xc3\xa4", "/\xe2\x82\xac", "/\xef\xbf\xaf", "/\xef\xbf\xb0", "/\xef\xbf\xbf",
       "/\xed\xa0\x80", "/\xee\x80\x80", "/\xef\xa3\xbf", "/\xef\xa4\x80", "/\xf0\x9f\x98\x80",
-      "/a\xc0\xafb", "/\xc1\x81", "/\xe0\x80\xaf", "/\xf0\x80\x80\xaf", "/\xc2", "/\xe2\x82",
-      "/\x80", "/\xbf", "/\xfe", "/\xff", "/a\x00b", "/zookeeper", "/zookeeper/quota"};
+      "/a\xc0\xaf" "b", "/\xc1\x81", "/\xe0\x80\xaf", "/\xf0\x80\x80\xaf", "/\xc2", "/\xe2\x82",
+      "/\x80", "/\xbf", "/\xfe", "/\xff", "/zookeeper", "/zookeeper/quota",
+      std::string("/a\0b", 4)};
   for (const std::string& path : paths) ExpectAgreement(path);
 }
 
