@@ -325,7 +325,9 @@ TEST_P(ClientWatchTest, AsyncWatchedReadsCompleteOnce) {
     ++calls;
   };
   client().AsyncGetAndWatch(path, e1.Callback(), [&](absl::StatusOr<Watched<GetResult>> r) {
-    if (r.ok()) EXPECT_EQ(r->result.data, "d");
+    if (r.ok()) {
+      EXPECT_EQ(r->result.data, "d");
+    }
     keep(std::move(r));
   });
   client().AsyncExistsAndWatch(path, e2.Callback(),
