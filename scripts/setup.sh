@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  cmake ninja-build g++ clang libclang-rt-14-dev lld pkg-config
   libzookeeper-st-dev libzookeeper-mt2
   libssl-dev openssl libsasl2-dev libsasl2-modules libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev
   zookeeper libnetty-java default-jre-headless

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Builds zkcpp and runs its whole test suite: installs packages, then
-#   1. the libFuzzer target of the embedded server's decoder (clang, ASan), for a bounded time;
+#   1. the libFuzzer targets (the embedded server's request decoder, the client's reply
+#      decoder), each for a bounded time;
 #   2. the suite under AddressSanitizer + UBSan, client and recipe tests on the native engine;
 #   3. the suite under ThreadSanitizer, client and recipe tests on the C library's engine;
 #   4. the full suite in a normal build, client and recipe tests on both engines (last, so
 #      that CTest's summary closes the output).
+# The sanitizer stages build with clang (it compiles this code about twice as fast as g++
+# does with sanitizers on; the fuzzers need clang anyway) and the fuzz and asan stages share
+# one build. The main stage builds with g++, Debian's default compiler. Every stage links
+# with lld.
 # The sanitizer stages run the client and recipe tests on the embedded server only (it runs in
 # the test's process, so the sanitizer checks the server's code too); the real ZooKeeper cases
 # of those tests, one JVM each, run in the main stage. The harness, TLS and CLI tests, which
@@ -21,11 +26,19 @@ stages=${ZKCPP_STAGES:-"fuzz asan tsan main"}
 jobs=${ZKCPP_JOBS:-$(nproc)}
 failed=()
 
-configure_and_build() {  # dir, extra cmake args...
+lld=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld)
+clang=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+asan_build=(build-asan "${clang[@]}" -DZKCPP_SANITIZE=address,undefined -DZKCPP_BUILD_FUZZERS=ON
+            -DZKCPP_BUILD_BENCH=OFF -DZKCPP_BUILD_EXAMPLES=OFF)
+
+configure() {  # dir, extra cmake args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 ||
-    { cat "$dir.configure.log"; return 1; }
-  cmake --build "$dir" -j "$jobs"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${lld[@]}" "$@" \
+    >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+}
+
+configure_and_build() {  # dir, extra cmake args...
+  configure "$@" && cmake --build "$1" -j "$jobs"
 }
 
 run_stage() {  # name, command...
@@ -55,16 +68,15 @@ run_ctest() {
   return "$rc"
 }
 
-stage_fuzz() {
-  configure_and_build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DZKCPP_BUILD_FUZZERS=ON -DZKCPP_BUILD_TESTS=OFF -DZKCPP_BUILD_BENCH=OFF \
-    -DZKCPP_BUILD_EXAMPLES=OFF -DZKCPP_BUILD_TOOLS=OFF -DZKCPP_SANITIZE=address,undefined || return 1
+stage_fuzz() {  # builds only the fuzzers (and what they link) of the asan stage's build
+  configure "${asan_build[@]}" || return 1
+  cmake --build build-asan -j "$jobs" --target server_decoder_fuzzer client_reply_fuzzer || return 1
   local ok=0
-  for fuzzer in build-fuzz/fuzz/*_fuzzer; do
+  for fuzzer in build-asan/fuzz/*_fuzzer; do
     [ -x "$fuzzer" ] || continue
-    mkdir -p "build-fuzz/corpus/$(basename "$fuzzer")"
+    mkdir -p "build-asan/corpus/$(basename "$fuzzer")"
     "$fuzzer" -max_total_time="${ZKCPP_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -print_final_stats=1 \
-      "build-fuzz/corpus/$(basename "$fuzzer")" 2>&1 | tail -n 15 || ok=1
+      "build-asan/corpus/$(basename "$fuzzer")" 2>&1 | tail -n 15 || ok=1
   done
   return $ok
 }
@@ -73,15 +85,14 @@ stage_fuzz() {
 real_backend_cases='/Real( |$)'
 
 stage_asan() {
-  configure_and_build build-asan -DZKCPP_SANITIZE=address,undefined -DZKCPP_BUILD_BENCH=OFF \
-    -DZKCPP_BUILD_EXAMPLES=OFF || return 1
+  configure_and_build "${asan_build[@]}" || return 1
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
     run_ctest build-asan -LE 'ensemble|engine-clib' -E "$real_backend_cases"
 }
 
 stage_tsan() {
-  configure_and_build build-tsan -DZKCPP_SANITIZE=thread -DZKCPP_BUILD_BENCH=OFF \
+  configure_and_build build-tsan "${clang[@]}" -DZKCPP_SANITIZE=thread -DZKCPP_BUILD_BENCH=OFF \
     -DZKCPP_BUILD_EXAMPLES=OFF || return 1
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     run_ctest build-tsan -LE 'ensemble|engine-native' -E "$real_backend_cases"
