@@ -827,15 +827,18 @@ void Engine::Loop() {
                        static_cast<int64_t>(native_watches_.size()), watch_handles_);
     FlushOutbox();
 
-    pollfd fds[2];
+    pollfd fds[3];
     fds[0] = {wakeup_fd_, POLLIN, 0};
     int nfds = 1;
-    if (interest.fd >= 0) {
-      fds[1] = {interest.fd,
-                static_cast<short>((interest.read ? POLLIN : 0) | (interest.write ? POLLOUT : 0)),
-                0};
-      nfds = 2;
-    }
+    const auto poll_for = [&](const Transport::FdInterest& wanted) {
+      if (wanted.fd < 0) return -1;
+      fds[nfds] = {wanted.fd,
+                   static_cast<short>((wanted.read ? POLLIN : 0) | (wanted.write ? POLLOUT : 0)),
+                   0};
+      return nfds++;
+    };
+    const int connection_index = poll_for({interest.fd, interest.read, interest.write});
+    const int probe_index = poll_for(interest.probe);
     int timeout_ms = -1;
     if (wake != absl::InfiniteFuture()) {
       const absl::Duration left = wake - absl::Now();
@@ -855,15 +858,18 @@ void Engine::Loop() {
       uint64_t value;
       [[maybe_unused]] ssize_t n = read(wakeup_fd_, &value, sizeof(value));
     }
-    if (interest.fd >= 0) {
-      bool readable = false;
-      bool writable = false;
-      if (ready > 0 && nfds == 2) {
-        readable = (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
-        writable = (fds[1].revents & (POLLOUT | POLLERR)) != 0;
-      }
-      transport_->Process(readable, writable);
+    const auto readable = [&](int index) {
+      return ready > 0 && (fds[index].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    };
+    const auto writable = [&](int index) {
+      return ready > 0 && (fds[index].revents & (POLLOUT | POLLERR)) != 0;
+    };
+    if (connection_index >= 0) {
+      transport_->Process(readable(connection_index), writable(connection_index));
       NoticeSilentDisconnect();
+    }
+    if (probe_index >= 0) {
+      transport_->ProcessProbe(readable(probe_index), writable(probe_index));
     }
     RunTimers();
   }

@@ -37,6 +37,12 @@ constexpr size_t kSetWatchesFrameBytes = 128 * 1024;
 // Reconnect backoff after failed attempts: doubles from the first to the last, with jitter.
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(10);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// While read-only: the first probe for a read-write server after this long, each next one
+// after twice as long as the last, up to the maximum; a probe gives up after kProbeTimeout
+// (the Java client's figures).
+constexpr absl::Duration kFirstProbeInterval = absl::Milliseconds(100);
+constexpr absl::Duration kMaxProbeInterval = absl::Seconds(60);
+constexpr absl::Duration kProbeTimeout = absl::Seconds(1);
 // How long Close waits for the answer to closeSession (the C library waits as long).
 constexpr absl::Duration kCloseWait = absl::Milliseconds(1500);
 // ZooKeeper's WatcherType of removeWatches.
@@ -116,6 +122,7 @@ absl::Status NativeTransport::Open() {
   }
   session_ = SessionInfo{};
   session_.password.assign(16, '\0');
+  seen_read_write_server_ = false;
   last_zxid_ = 0;
   data_watches_.clear();
   exist_watches_.clear();
@@ -344,6 +351,7 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
         Queue(writer.TakeFrame());
       }
       interest.wake = std::min(last_receive_ + read_timeout, last_send_ + ping_interval);
+      if (phase_ == Phase::kConnected) SearchForReadWriteServer(now, interest);
       break;
     }
   }
@@ -357,8 +365,45 @@ Transport::Interest NativeTransport::PollInterest(absl::Time now) {
   return interest;
 }
 
+void NativeTransport::SearchForReadWriteServer(absl::Time now, Interest& interest) {
+  if (!read_only_ || tls_context_ != nullptr || !hosts_) return;
+  if (probe_ != nullptr && now >= probe_->deadline()) probe_.reset();
+  if (probe_ == nullptr && now >= next_probe_) {
+    const Address* address = hosts_->Next();
+    if (address != nullptr) {
+      probe_ = std::make_unique<RwServerProbe>(*address, now + kProbeTimeout);
+      events_->Log(LogLevel::kDebug, StrCat("read-only: asking ", address->name,
+                                            " whether it is read-write"));
+    }
+    next_probe_ = now + probe_interval_;
+    probe_interval_ = std::min(probe_interval_ * 2, kMaxProbeInterval);
+  }
+  if (probe_ != nullptr && probe_->fd() >= 0) {
+    interest.probe = {probe_->fd(), probe_->wants_read(), probe_->wants_write()};
+    interest.wake = std::min(interest.wake, probe_->deadline());
+  }
+  interest.wake = std::min(interest.wake, next_probe_);
+}
+
+void NativeTransport::ProcessProbe(bool readable, bool writable) {
+  if (probe_ == nullptr) return;
+  const RwServerProbe::Outcome outcome = probe_->Process(readable, writable, absl::Now());
+  if (outcome == RwServerProbe::Outcome::kPending) return;
+  std::unique_ptr<RwServerProbe> probe = std::move(probe_);
+  if (outcome != RwServerProbe::Outcome::kReadWrite || phase_ != Phase::kConnected) return;
+  read_write_server_ = probe->address();
+  Drop(StrCat("read-only: ", probe->address().name, " is read-write; moving there"));
+}
+
 void NativeTransport::Connect(absl::Time now) {
-  const Address* address = hosts_ ? hosts_->Next() : nullptr;
+  const Address* address = nullptr;
+  if (read_write_server_) {
+    probed_address_ = std::move(read_write_server_);
+    read_write_server_.reset();
+    address = &*probed_address_;
+  } else if (hosts_) {
+    address = hosts_->Next();
+  }
   if (address == nullptr) {
     ++failed_attempts_;
     backoff_until_ = now + kMaxBackoff;
@@ -388,8 +433,9 @@ void NativeTransport::Connect(absl::Time now) {
   proto::ConnectRequest request;
   request.last_zxid_seen = last_zxid_;
   request.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
-  request.session_id = session_.id;
-  request.passwd = session_.password;
+  // A session only a read-only server knows is a local one: ask for a new session instead.
+  request.session_id = seen_read_write_server_ ? session_.id : 0;
+  request.passwd = seen_read_write_server_ ? session_.password : std::string(16, '\0');
   request.read_only = options_.allow_read_only;
   request.Encode(writer);
   Queue(writer.TakeFrame());
@@ -547,6 +593,9 @@ void NativeTransport::HandleConnectResponse(std::string_view frame) {
   session_.password = response.passwd;
   session_.timeout = absl::Milliseconds(response.timeout_ms);
   read_only_ = response.read_only;
+  seen_read_write_server_ |= !read_only_;
+  probe_interval_ = kFirstProbeInterval;
+  next_probe_ = absl::Now() + probe_interval_;
   failed_attempts_ = 0;
   last_receive_ = absl::Now();
   if (options_.sasl) {
@@ -901,6 +950,8 @@ void NativeTransport::AnswerHeld(ZooError rc, std::string_view detail) {
 
 void NativeTransport::CloseSocket() {
   sasl_.reset();
+  probe_.reset();
+  next_probe_ = absl::InfiniteFuture();
   if (tls_ != nullptr) {
     tls_->Shutdown();
     tls_.reset();

@@ -21,8 +21,14 @@
 //     stops the transport for good (OnAuthenticationFailed, no reconnect); a connection lost
 //     during the exchange is retried like any other;
 //   - a frame limit on what it reads (ClientOptions::max_frame_bytes); a frame over it, a reply
-//     to no request, or one that does not decode drops the connection with a logged reason.
-// Not yet: the search for a read-write server while connected to a read-only one.
+//     to no request, or one that does not decode drops the connection with a logged reason;
+//   - while connected to a read-only server (ClientOptions::allow_read_only), the search for a
+//     read-write one, as the Java and C clients do: the next host of the list is asked "isro"
+//     (rw_server_probe.h) after 100 ms, then after twice as long each time up to a minute; the
+//     first that answers "rw" is where the transport reconnects. A session made by a read-only
+//     server is a local one that the quorum does not know: until the transport has been
+//     connected to a read-write server it reconnects with session id 0 (a new session; the
+//     core reports kReconnected with new_session). Not with TLS (see rw_server_probe.h).
 
 #ifndef ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
 #define ZK_CLIENT_SRC_NATIVE_TRANSPORT_H_
@@ -41,6 +47,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "host_list.h"
+#include "rw_server_probe.h"
 #include "sasl_session.h"
 #include "tls_session.h"
 #include "transport.h"
@@ -61,6 +68,7 @@ class NativeTransport final : public Transport {
   void RemoveWatches(const std::string& path, WatchKind kind) override;
   Interest PollInterest(absl::Time now) override;
   void Process(bool readable, bool writable) override;
+  void ProcessProbe(bool readable, bool writable) override;
   SessionInfo session() const override { return session_; }
   bool RestoresWatchesInAnyNumber() const override { return true; }
   bool HasPersistentWatches() const override { return true; }
@@ -83,6 +91,9 @@ class NativeTransport final : public Transport {
 
   // Starts a connection attempt to the next address (or schedules one after a backoff).
   void Connect(absl::Time now);
+  // While connected read-only: starts the next probe for a read-write server when its time has
+  // come, gives up one past its deadline, and adds its descriptor and timers to `interest`.
+  void SearchForReadWriteServer(absl::Time now, Interest& interest);
   // Gives the connection up: answers every request on it with a connection loss, reports
   // kConnecting if the core was told it was connected, and schedules the next attempt.
   void Drop(std::string_view reason);
@@ -149,6 +160,15 @@ class NativeTransport final : public Transport {
   std::unique_ptr<SaslSession> sasl_;  // while the exchange of the current connection runs
   int32_t sasl_xid_ = 0;               // of the SASL packet waiting for its answer
   bool read_only_ = false;             // the last ConnectResponse's
+  // This session has been connected to a read-write server (else its id, given by a read-only
+  // server, is a local session the quorum does not know, and reconnects ask for id 0).
+  bool seen_read_write_server_ = false;
+  // The search for a read-write server while connected to a read-only one.
+  std::unique_ptr<RwServerProbe> probe_;
+  absl::Duration probe_interval_;
+  absl::Time next_probe_ = absl::InfiniteFuture();
+  std::optional<Address> read_write_server_;  // found by a probe: the next attempt's address
+  std::optional<Address> probed_address_;     // the address of the current attempt, if found so
   absl::Time attempt_deadline_ = absl::InfiniteFuture();
   absl::Time backoff_until_ = absl::InfinitePast();
   int failed_attempts_ = 0;

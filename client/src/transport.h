@@ -73,13 +73,22 @@ class TransportEvents {
 
 class Transport {
  public:
+  // A descriptor to poll (-1: none) for readability and/or writability.
+  struct FdInterest {
+    int fd = -1;
+    bool read = false;
+    bool write = false;
+  };
   // What the loop should wait for before calling Process: `fd` (-1: none) readable and/or
-  // writable, or `wake` (InfiniteFuture: no timer), whichever comes first.
+  // writable, or `wake` (InfiniteFuture: no timer), whichever comes first. `probe` is a second
+  // descriptor, polled in the same turn, whose readiness goes to ProcessProbe: the native
+  // transport's probe for a read-write server while it is connected to a read-only one.
   struct Interest {
     int fd = -1;
     bool read = false;
     bool write = false;
     absl::Time wake = absl::InfiniteFuture();
+    FdInterest probe;
   };
 
   virtual ~Transport() = default;
@@ -100,6 +109,8 @@ class Transport {
   // Does the transport's work after poll: `readable` / `writable` as poll reported for the fd
   // of the last PollInterest.
   virtual void Process(bool readable, bool writable) = 0;
+  // As Process, for the `probe` descriptor of the last PollInterest.
+  virtual void ProcessProbe(bool readable, bool writable) {}
   // A burst of Sends follows / ended: the transport may batch them into few segments.
   virtual void BeginBurst() {}
   virtual void EndBurst() {}

@@ -1,10 +1,29 @@
 #include "session_tracker.h"
 
+#include <algorithm>
+#include <atomic>
+
 namespace zk::testing::internal {
+namespace {
+
+// ZooKeeper makes session ids from the member's id and its start time. Every embedded server
+// is member 1, so two started in one millisecond (a test with two servers) would hand out the
+// same ids: each tracker of the process takes a millisecond of its own instead.
+int64_t UniqueStartMs(int64_t wall_clock_ms) {
+  static std::atomic<int64_t> last{0};
+  int64_t previous = last.load();
+  int64_t mine;
+  do {
+    mine = std::max(wall_clock_ms, previous + 1);
+  } while (!last.compare_exchange_weak(previous, mine));
+  return mine;
+}
+
+}  // namespace
 
 SessionTracker::SessionTracker(int64_t tick_ms, int64_t wall_clock_ms)
     : tick_ms_(tick_ms > 0 ? tick_ms : 1) {
-  uint64_t base = (static_cast<uint64_t>(wall_clock_ms) << 24) >> 8;
+  uint64_t base = (static_cast<uint64_t>(UniqueStartMs(wall_clock_ms)) << 24) >> 8;
   next_session_id_ = static_cast<int64_t>((uint64_t{1} << 56) | base);
 }
 

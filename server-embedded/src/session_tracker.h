@@ -32,7 +32,8 @@ struct Session {
 // Thread-compatible: the owner serializes all calls.
 class SessionTracker {
  public:
-  // `wall_clock_ms` seeds the id generator as the standalone server does.
+  // `wall_clock_ms` seeds the id generator as the standalone server does (moved to the next
+  // millisecond no other tracker of this process took, so that two servers never share ids).
   SessionTracker(int64_t tick_ms, int64_t wall_clock_ms);
 
   // Creates a session and returns it.

@@ -468,6 +468,58 @@ TEST_P(ClientFaultTest, ProtectedCreateSurvivesConnectionLoss) {
 ZK_INSTANTIATE_BACKEND_TEST(ClientFaultTest);
 
 #if ZKCPP_HAVE_EMBEDDED_SERVER
+// A client on a read-only server looks for a read-write one, as the Java and C clients do (it
+// asks the other hosts "isro"), and moves there when one answers "rw": kReadOnly, then
+// kSuspended and kReconnected with a new session (the read-only server's session was local to
+// it, unknown to any quorum), and writes work again. Two embedded servers that share nothing
+// stand for a member cut off from its quorum and a member of that quorum.
+TEST_P(ClientFaultTest, ReadOnlyClientMovesToAReadWriteServerOnceOneAnswers) {
+  if (AsEmbeddedServer(backend()) == nullptr) {
+    GTEST_SKIP() << "needs a read-only server beside a read-write one that does not end its "
+                    "mode (a real member leaves read-only mode by closing every connection, so "
+                    "the client never has to look): two embedded servers";
+  }
+  EmbeddedServerOptions server_options;
+  server_options.four_letter_words = {"srvr", "isro"};  // readonlymode.enabled on both
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<EmbeddedServer> cut_off,
+                          EmbeddedServer::Start(server_options));
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<EmbeddedServer> quorum,
+                          EmbeddedServer::Start(server_options));
+  cut_off->SetReadOnly(true);
+  ASSERT_THAT(quorum->Stop(), IsOk());  // the client can only reach the read-only one
+
+  ClientOptions options = TestOptions(
+      absl::StrCat(cut_off->connect_string(), ",", quorum->member_connect_string(0)),
+      std::chrono::milliseconds(4000));
+  options.allow_read_only = true;
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> c, Client::Connect(options));
+  SessionLog log;
+  Subscription sub = c->SubscribeSessionEvents(log.Callback());
+  ASSERT_TRUE(WaitFor([&] { return c->state() == SessionState::kReadOnly; }, kWait));
+  const int64_t read_only_session = c->session_id();
+  EXPECT_NE(read_only_session, 0);
+  EXPECT_THAT(c->Exists("/"), IsOk());
+  EXPECT_THAT(c->Create("/on-read-only", ""), StatusIs(absl::StatusCode::kUnavailable));
+
+  ASSERT_THAT(quorum->Restart(), IsOk());
+  std::optional<size_t> moved = log.WaitForState(SessionState::kReconnected);
+  ASSERT_TRUE(moved.has_value()) << ::testing::PrintToString(log.events());
+  const std::vector<SessionEvent> events = log.events();
+  EXPECT_TRUE(events[*moved].new_session);
+  EXPECT_NE(events[*moved].session_id, read_only_session);
+  for (size_t i = 0; i < *moved; ++i) {
+    EXPECT_NE(events[i].state, SessionState::kLost) << ::testing::PrintToString(events);
+  }
+  // On the read-write server now: a write works and is there, not on the read-only one.
+  ZK_ASSERT_OK_AND_ASSIGN(CreateResult made, c->Create("/on-read-write", "x"));
+  EXPECT_EQ(made.path, "/on-read-write");
+  ZK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> observer,
+                          ConnectAndWait(TestOptions(quorum->connect_string())));
+  EXPECT_THAT(observer->Exists("/on-read-write"), IsOkAndHolds(Ne(std::nullopt)));
+}
+#endif
+
+#if ZKCPP_HAVE_EMBEDDED_SERVER
 // Faults only the embedded server can inject: a reply held back after the server applied the
 // request. Runs on every backend like the rest; skipped where the server cannot hold replies.
 class HeldReplyTest : public ClientFaultTest {
