@@ -127,6 +127,33 @@ TEST_P(PersistentNodeTest, RecreatedAfterSessionExpiryWithTheDataKept) {
   EXPECT_EQ(node->ActualPath(), NodePath());
 }
 
+// The session expires while the client is disconnected: no watch event reaches the client,
+// only the session events (kLost, then a new session) do.
+TEST_P(PersistentNodeTest, RecreatedAfterAnExpiryTheClientOnlyLearnsFromItsSessionEvents) {
+#if ZKCPP_HAVE_EMBEDDED_SERVER
+  zk::testing::EmbeddedServer* server = zk::testing::AsEmbeddedServer(backend());
+  if (server == nullptr) GTEST_SKIP() << "needs the embedded server's Pause + ExpireSession";
+  auto client = NewClient();
+  auto node = StartedNode(*client, "quiet");
+  ASSERT_NE(node, nullptr);
+  // Replies come in request order: once this read is answered, so is the recipe's check that
+  // followed its create, and nothing of the recipe is in flight.
+  ASSERT_THAT(client->Exists(NodePath()).status(), IsOk());
+  const int64_t old_session = client->session_id();
+  // The connection goes first, so the delete's watch event has nowhere to go; the client's
+  // reconnect waits on the paused server and is told that the session expired.
+  server->Pause();
+  server->DropConnection(old_session);
+  ASSERT_THAT(server->ExpireSession(old_session), IsOk());
+  server->Resume();
+  ASSERT_TRUE(WaitFor([&] { return node->creates() == 2u; }, kSettle));
+  EXPECT_NE(client->session_id(), old_session);
+  EXPECT_TRUE(HeldBy(*client, NodePath(), "quiet", *client));
+#else
+  GTEST_SKIP() << "needs the embedded server";
+#endif
+}
+
 TEST_P(PersistentNodeTest, RecreatedAfterAnotherClientDeletesIt) {
   auto client = NewClient();
   auto other = NewClient();
