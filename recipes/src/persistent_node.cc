@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "listener_set.h"
 #include "recipe_status.h"
@@ -214,6 +215,10 @@ void PersistentNode::Impl::Failed(std::string_view op, const std::string& at,
   if (Transient(status)) return Retry(kTransientRetry);
   absl::Status error(status.code(), absl::StrCat("persistent_node ", at, ": ", Av(op),
                                                  " failed: ", status.message()));
+  // Keeps the ZooKeeper error code (zk::ZooErrorOf) of the failure.
+  status.ForEachPayload([&error](absl::string_view type_url, const absl::Cord& payload) {
+    error.SetPayload(type_url, payload);
+  });
   {
     MutexLock lock(&mu);
     last_error = error;

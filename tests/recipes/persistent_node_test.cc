@@ -197,6 +197,32 @@ TEST_P(PersistentNodeTest, PersistentModeAdoptsAnExistingNodeAndGivesItOurData) 
   EXPECT_EQ(node->creates(), 0u);  // adopted, never created
 }
 
+TEST_P(PersistentNodeTest, TtlNodeIsKeptLikeAPersistentOne) {
+  auto client = NewClient();
+  auto other = NewClient();
+  ASSERT_THAT(client->EnsurePath(Root()), IsOk());
+  absl::Status probe = client->Create(JoinPath(Root(), "probe"), "",
+                                      {.mode = CreateMode::kPersistentWithTtl,
+                                       .ttl = std::chrono::minutes(10)})
+                           .status();
+  if (absl::IsUnimplemented(probe)) GTEST_SKIP() << "no TTL nodes here: " << probe;
+  ASSERT_THAT(probe, IsOk());
+  auto node = StartedNode(*client, "ttl",
+                          {.mode = CreateMode::kPersistentWithTtl,
+                           .ttl = std::chrono::minutes(10)});
+  ASSERT_NE(node, nullptr);
+  ASSERT_THAT(node->SetData("ttl-2"), IsOk());
+  ASSERT_THAT(other->Delete(NodePath()), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return node->creates() == 2u; }, kSettle));
+  ASSERT_TRUE(WaitFor([&] {
+    absl::StatusOr<GetResult> got = other->Get(NodePath());
+    return got.ok() && got->data == "ttl-2";
+  }, kSettle));
+  // Its ephemeral_owner field encodes the TTL, not a session: it is not replaced as foreign.
+  ASSERT_THAT(client->Exists(NodePath()).status(), IsOk());
+  EXPECT_EQ(node->creates(), 2u);
+}
+
 TEST_P(PersistentNodeTest, ProtectedSequentialPathChangesAcrossExpiryAndActualPathFollows) {
   auto client = NewClient();
   auto other = NewClient();
@@ -298,7 +324,13 @@ TEST_P(PersistentNodeTest, ReportsBadInput) {
   ASSERT_THAT(child->Start(), IsOk());
   EXPECT_THAT(child->WaitForInitialCreate(std::chrono::milliseconds(1500)),
               StatusIs(absl::StatusCode::kDeadlineExceeded, "last error"));
-  EXPECT_GE(log.Count(PersistentNodeEventType::kError), 1);
+  ASSERT_GE(log.Count(PersistentNodeEventType::kError), 1);
+  std::lock_guard<std::mutex> lock(log.mu);
+  const PersistentNodeEvent& error = log.events.front();
+  EXPECT_EQ(error.type, PersistentNodeEventType::kError);
+  EXPECT_THAT(error.status, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     "persistent_node " + NodePath() + ": create failed"));
+  EXPECT_TRUE(IsZooError(error.status, ZooError::kNoChildrenForEphemerals));
 }
 
 // --- GroupMember ---------------------------------------------------------------------------------
