@@ -166,8 +166,12 @@ TEST_P(PersistentNodeTest, RecreatedAfterAnotherClientDeletesIt) {
     ASSERT_TRUE(WaitFor([&] { return node->creates() == 1u + round; }, kSettle)) << round;
     ASSERT_TRUE(WaitFor([&] { return HeldBy(*other, NodePath(), "mine", *client); }, kSettle));
   }
-  ASSERT_TRUE(WaitFor([&] { return log.Count(PersistentNodeEventType::kDeleted) == 3; }, kSettle));
-  EXPECT_EQ(log.Count(PersistentNodeEventType::kCreated, true), 3);
+  // Listeners hear of it after the fact (on the callback executor): wait for both.
+  EXPECT_TRUE(WaitFor([&] {
+    return log.Count(PersistentNodeEventType::kDeleted) == 3 &&
+           log.Count(PersistentNodeEventType::kCreated, true) == 3;
+  }, kSettle)) << log.Count(PersistentNodeEventType::kDeleted) << " deleted, "
+               << log.Count(PersistentNodeEventType::kCreated, true) << " re-created";
 }
 
 TEST_P(PersistentNodeTest, ReplacesAnEphemeralOfAnotherSession) {
@@ -324,7 +328,7 @@ TEST_P(PersistentNodeTest, ReportsBadInput) {
   ASSERT_THAT(child->Start(), IsOk());
   EXPECT_THAT(child->WaitForInitialCreate(std::chrono::milliseconds(1500)),
               StatusIs(absl::StatusCode::kDeadlineExceeded, "last error"));
-  ASSERT_GE(log.Count(PersistentNodeEventType::kError), 1);
+  ASSERT_TRUE(WaitFor([&] { return log.Count(PersistentNodeEventType::kError) >= 1; }, kSettle));
   std::lock_guard<std::mutex> lock(log.mu);
   const PersistentNodeEvent& error = log.events.front();
   EXPECT_EQ(error.type, PersistentNodeEventType::kError);
