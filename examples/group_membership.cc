@@ -31,7 +31,8 @@ absl::Status WaitForView(zk::recipes::GroupMember& member, const Members& expect
         view.Update([&](Members& now) { now = member.CurrentMembers(); });
       });
   view.Update([&](Members& now) { now = member.CurrentMembers(); });
-  const absl::Status seen = view.WaitUntil(what, [&](const Members& now) { return now == expected; });
+  const absl::Status seen =
+      view.WaitUntil(what, [&](const Members& now) { return now == expected; });
   return zk_example::Claim(seen.ok(), what);
 }
 

@@ -295,7 +295,9 @@ void PersistentNode::Impl::OnCreated(const std::string& create_path, CreateMode 
                                      absl::StatusOr<CreateResult> created) {
   if (stopped) {
     // Closed while creating: the node must go.
-    if (created.ok()) ClientAccess::Delete(client, created->path, std::nullopt, [](absl::Status) {});
+    if (created.ok()) {
+      ClientAccess::Delete(client, created->path, std::nullopt, [](absl::Status) {});
+    }
     return;
   }
   if (IsNodeExists(created.status()) && !IsSequentialMode(mode)) {
@@ -321,15 +323,16 @@ void PersistentNode::Impl::OnCreated(const std::string& create_path, CreateMode 
 void PersistentNode::Impl::WriteIfNeeded() {
   auto [data, seq] = Desired();
   if (written_seq >= seq) return EndChain();
-  ClientAccess::Set(client, node_path, data, std::nullopt,
-                    [self = shared_from_this(), at = node_path, seq = seq](absl::StatusOr<Stat> set) {
-                      if (self->stopped) return;
-                      if (IsNoNode(set.status())) return self->Check();
-                      if (!set.ok()) return self->Failed("set_data", at, set.status());
-                      self->written_seq = std::max(self->written_seq, seq);
-                      self->ResolveWaiters();
-                      self->WriteIfNeeded();
-                    });
+  ClientAccess::Set(
+      client, node_path, data, std::nullopt,
+      [self = shared_from_this(), at = node_path, seq = seq](absl::StatusOr<Stat> set) {
+        if (self->stopped) return;
+        if (IsNoNode(set.status())) return self->Check();
+        if (!set.ok()) return self->Failed("set_data", at, set.status());
+        self->written_seq = std::max(self->written_seq, seq);
+        self->ResolveWaiters();
+        self->WriteIfNeeded();
+      });
 }
 
 void PersistentNode::Impl::ResolveWaiters() {

@@ -143,6 +143,7 @@ class PersistentNode {
   // Counts, for tests and metrics. Any thread.
   uint64_t creates() const;  // successful creates of the node (the first included)
 
+  // Returns the path given to Create (for sequential modes, the prefix).
   const std::string& path() const;
 
   struct Impl;  // internal
