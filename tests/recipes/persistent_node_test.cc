@@ -297,6 +297,35 @@ TEST_P(PersistentNodeTest, CloseLeavesANodeThatIsNoLongerOurs) {
   EXPECT_THAT(node->Start(), StatusIs(absl::StatusCode::kFailedPrecondition, "closed"));
 }
 
+// With inline callbacks a listener runs on the loop thread: blocking calls refuse at once, and
+// Close() from the listener stops the recipe without waiting (no deadlock, no re-create).
+TEST_P(PersistentNodeTest, CloseFromAnInlineListenerStopsTheRecipe) {
+  auto connected = Client::Connect({.connect_string = connect_string(),
+                                    .session_timeout = std::chrono::seconds(4),
+                                    .callback_execution = CallbackExecution::kInline});
+  ASSERT_THAT(connected.status(), IsOk());
+  std::unique_ptr<Client> client = *std::move(connected);
+  ASSERT_THAT(client->WaitUntilConnected(std::chrono::seconds(10)), IsOk());
+  auto other = NewClient();
+  auto node = StartedNode(*client, "inline");
+  ASSERT_NE(node, nullptr);
+  absl::Notification closed;
+  absl::Status set_in_listener, close_in_listener;
+  Subscription sub = node->AddListener([&](const PersistentNodeEvent& event) {
+    if (event.type != PersistentNodeEventType::kDeleted) return;
+    set_in_listener = node->SetData("blocked");
+    close_in_listener = node->Close();
+    closed.Notify();
+  });
+  ASSERT_THAT(other->Delete(NodePath()), IsOk());
+  ASSERT_TRUE(closed.WaitForNotificationWithTimeout(kSettle));
+  EXPECT_THAT(set_in_listener, StatusIs(absl::StatusCode::kFailedPrecondition, "AsyncSetData"));
+  EXPECT_THAT(close_in_listener, IsOk());
+  ASSERT_THAT(client->Sync(NodePath()), IsOk());
+  EXPECT_THAT(other->Exists(NodePath()), zk::testing::IsOkAndHolds(::testing::Eq(std::nullopt)));
+  EXPECT_EQ(node->creates(), 1u);
+}
+
 TEST_P(PersistentNodeTest, ReportsBadInput) {
   auto client = NewClient();
   EXPECT_THAT(PersistentNode::Create(*client, "relative", "").status(),
