@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509err.h>
 #endif
 
 namespace zk::testing::internal {
@@ -83,6 +84,11 @@ absl::StatusOr<std::unique_ptr<ServerTlsContext>> ServerTlsContext::Create(
                      absl::StrCat("no PEM certificate could be loaded (", TakeErrors(), ")"));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      return BadOption("key_file", tls.key_file,
+                       absl::StrCat("does not match the certificate of tls.cert_file ",
+                                    tls.cert_file, " (", TakeErrors(), ")"));
+    }
     return BadOption(
         "key_file", tls.key_file,
         absl::StrCat("no unencrypted PEM private key could be loaded (", TakeErrors(), ")"));
