@@ -370,9 +370,13 @@ void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
         if (connection.tls == nullptr) {
           connection.decoder.Append(bytes);
         } else if (!ReceiveTls(connection, bytes)) {
-          // A failed handshake (or close_notify): send the alert, if any, then close.
-          Close(id);
-          Flush(id);
+          // A failed handshake or TLS record, or close_notify: the requests before it are
+          // served; then the replies and the alert, if any, go out and the connection closes.
+          if (!paused_) Drain(id);
+          if (connections_.count(id) > 0) {
+            Close(id);
+            Flush(id);
+          }
           ProcessPendingCloses();
           return;
         }
