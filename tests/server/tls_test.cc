@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "raw_client.h"
+#include "test_util.h"
 #include "zk/proto/jute_writer.h"
 #include "zk/proto/connect.h"
 #include "zk/proto/headers.h"
@@ -355,6 +357,56 @@ TEST_F(TlsTest, RenegotiationIsRefusedAndTheServerGoesOn) {
   TlsTestClient other(port, pki_->ca_file());
   ASSERT_TRUE(other.established()) << other.error();
   EXPECT_NE(other.Handshake(), 0);
+}
+
+TEST_F(TlsTest, RequestsBeforeCloseNotifyAreServed) {
+  std::unique_ptr<EmbeddedServer> server = StartServer(TlsClientAuth::kNone);
+  ASSERT_NE(server, nullptr);
+  TlsTestClient client(server->member_secure_port(0), pki_->ca_file());
+  ASSERT_TRUE(client.established()) << client.error();
+  ASSERT_NE(client.Handshake(), 0);
+  // A create and the client's close_notify, in one TCP segment (corked): the server reads
+  // both at once.
+  Bytes create;
+  create.Str("/before-close").Str("").Int(1).Int(31).Str("world").Str("anyone").Int(0);
+  zk::proto::JuteWriter request;
+  zk::proto::RequestHeader{.xid = 1, .type = 1}.Encode(request);
+  request.WriteRaw(create.str());
+  const int fd = SSL_get_fd(client.ssl());
+  int cork = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof(cork));
+  ASSERT_TRUE(client.Write(request.TakeFrame()));
+  SSL_shutdown(client.ssl());
+  cork = 0;
+  setsockopt(fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof(cork));
+  // The reply still comes (TLS closes one direction at a time).
+  std::optional<std::string> reply = client.ReadFrame();
+  ASSERT_TRUE(reply.has_value());
+  Cursor cursor(*reply);
+  EXPECT_EQ(cursor.Int(), 1);
+  cursor.Long();
+  EXPECT_EQ(cursor.Int(), 0);
+  EXPECT_EQ(cursor.Str(), "/before-close");
+}
+
+TEST_F(TlsTest, ServerBinaryFlags) {
+  int status = -1;
+  std::string out = RunCommand(
+      absl::StrCat(ZKCPP_SERVER_BINARY, " --secure_port=0 --tls_cert_file=",
+                   pki_->server_key_store(), " --tls_client_auth=maybe"),
+      &status);
+  EXPECT_NE(status, 0);
+  EXPECT_TRUE(absl::StrContains(out, "--tls_client_auth=maybe: not none, want or need")) << out;
+  out = RunCommand(
+      absl::StrCat(ZKCPP_SERVER_BINARY, " --tls_cert_file=", pki_->server_key_store()), &status);
+  EXPECT_NE(status, 0);
+  EXPECT_TRUE(absl::StrContains(out, "need --secure_port")) << out;
+  // need (the default) without --tls_ca_file: Start() refuses, naming the option.
+  out = RunCommand(absl::StrCat(ZKCPP_SERVER_BINARY, " --secure_port=0 --tls_cert_file=",
+                                pki_->server_key_store()),
+                   &status);
+  EXPECT_NE(status, 0);
+  EXPECT_TRUE(absl::StrContains(out, "tls.ca_file is empty")) << out;
 }
 
 TEST_F(TlsTest, MembersEachServeTlsAndKillClosesBothPorts) {
