@@ -387,8 +387,9 @@ void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
       if (n < 0 && errno == EINTR) continue;
       break;
     }
-    // TLS handshake records (and alerts) go out whether or not the server is paused.
-    if (connection.tls != nullptr && !connection.out.empty()) Flush(id);
+    // TLS handshake records go out now, or on Resume(): a paused server (a stopped process)
+    // does not answer a ClientHello either.
+    if (connection.tls != nullptr && !connection.out.empty() && !paused_) Flush(id);
     if (!paused_) Drain(id);
     if (eof && connections_.count(id) > 0) CloseNow(id);
   }
@@ -555,7 +556,10 @@ void EmbeddedServer::Impl::SetPaused(bool paused) {
   if (paused_) return;
   std::vector<uint64_t> ids;
   for (const auto& [id, connection] : connections_) ids.push_back(id);
-  for (uint64_t id : ids) Drain(id);
+  for (uint64_t id : ids) {
+    Flush(id);  // TLS handshake records held while paused
+    Drain(id);
+  }
   ProcessPendingCloses();
 }
 

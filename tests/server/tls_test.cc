@@ -8,6 +8,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -387,6 +389,37 @@ TEST_F(TlsTest, RequestsBeforeCloseNotifyAreServed) {
   cursor.Long();
   EXPECT_EQ(cursor.Int(), 0);
   EXPECT_EQ(cursor.Str(), "/before-close");
+}
+
+TEST_F(TlsTest, PausedServerAnswersNoClientHelloUntilResumed) {
+  std::unique_ptr<EmbeddedServer> server = StartServer(TlsClientAuth::kNone);
+  ASSERT_NE(server, nullptr);
+  server->Pause();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server->member_secure_port(0)));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_file(ctx, pki_->ca_file().c_str());
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  // The ClientHello goes out; no ServerHello comes back while paused.
+  ASSERT_EQ(SSL_get_error(ssl, SSL_connect(ssl)), SSL_ERROR_WANT_READ);
+  pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+  EXPECT_EQ(poll(&readable, 1, 300), 0) << "a paused server answered the ClientHello";
+  server->Resume();
+  int rc = 0;
+  while ((rc = SSL_connect(ssl)) != 1 && SSL_get_error(ssl, rc) == SSL_ERROR_WANT_READ) {
+    if (poll(&readable, 1, 5000) != 1) break;
+  }
+  EXPECT_EQ(rc, 1) << "no handshake after Resume()";
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  close(fd);
 }
 
 TEST_F(TlsTest, ServerBinaryFlags) {

@@ -199,7 +199,8 @@ class EmbeddedServer {
   void DropAllConnections();
   // Stops answering: connections are accepted and read, but requests queue
   // up unanswered until Resume(), which answers them in order. Sessions keep
-  // expiring meanwhile (as after SIGSTOP/SIGCONT of a real server).
+  // expiring meanwhile (as after SIGSTOP/SIGCONT of a real server). On the TLS port, a
+  // ClientHello gets no answer until Resume() either.
   void Pause();
   void Resume();
   // Delays every reply and notification by `delay` (0 turns it off).
