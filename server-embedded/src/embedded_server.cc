@@ -21,6 +21,7 @@
 #include "four_letter_words.h"
 #include "proto_aliases.h"
 #include "snapshot.h"
+#include "tls_server.h"
 #include "zookeeper_service.h"
 
 namespace zk::testing {
@@ -31,6 +32,8 @@ using internal::FrameDecoder;
 using internal::ReadSnapshot;
 using internal::Snapshot;
 using internal::SnapshotPath;
+using internal::ServerTlsConnection;
+using internal::ServerTlsContext;
 using internal::SteadyNowMs;
 using internal::WriteSnapshot;
 using internal::ZooKeeperService;
@@ -61,6 +64,7 @@ class EmbeddedServer::Impl : public ConnectionSink {
   void Close(uint64_t connection) override;
 
   // Loop thread only.
+  // Opens a member's listening sockets: the plain port, and the TLS port with options_.tls.
   absl::Status Listen(int member);
   void StopListening(int member);
   void CloseNow(uint64_t connection);
@@ -68,10 +72,16 @@ class EmbeddedServer::Impl : public ConnectionSink {
   void ProcessPendingCloses();
   void SetPaused(bool paused);
 
-  struct Member {
+  // One listening socket.
+  struct Listener {
     int port = 0;
     int fd = -1;
     uint64_t token = 0;
+  };
+  struct Member {
+    Listener plain;
+    Listener secure;  // with options_.tls only
+    bool alive() const { return plain.fd >= 0; }
   };
   struct Connection {
     int fd = -1;
@@ -85,6 +95,8 @@ class EmbeddedServer::Impl : public ConnectionSink {
     int64_t last_read_ms = 0;
     bool close_pending = false;
     bool want_write = false;
+    // Set on the TLS port: `decoder` then gets what it decrypts, and `out` holds TLS records.
+    std::unique_ptr<ServerTlsConnection> tls;
     FrameDecoder decoder;
     std::string out;
     std::deque<std::pair<int64_t, std::string>> delayed;
@@ -98,6 +110,7 @@ class EmbeddedServer::Impl : public ConnectionSink {
   EmbeddedServerOptions options_;
   in_addr bind_address_{};
   EventLoop loop_;
+  std::unique_ptr<ServerTlsContext> tls_context_;  // with options_.tls
   std::unique_ptr<ZooKeeperService> service_;
   std::vector<Member> members_;
   std::map<uint64_t, Connection> connections_;
@@ -110,9 +123,18 @@ class EmbeddedServer::Impl : public ConnectionSink {
   int64_t delay_ms_ = 0;
 
  private:
-  void OnAccept(int member);
-  // Stops polling a member's listening socket for a while (accept failed for lack of fds).
-  void PauseAccepting(int member);
+  absl::Status ListenOn(int member, bool secure);
+  Listener& ListenerOf(int member, bool secure) {
+    return secure ? members_[member].secure : members_[member].plain;
+  }
+  void OnAccept(int member, bool secure);
+  // Stops polling a listening socket for a while (accept failed for lack of fds).
+  void PauseAccepting(int member, bool secure);
+  // Queues application bytes for a connection (encrypted on the TLS port); false if TLS
+  // failed (the connection is then closing).
+  bool QueueOut(uint64_t id, Connection& connection, std::string_view bytes);
+  // Feeds bytes read from a TLS connection to its session; false if it must close.
+  bool ReceiveTls(Connection& connection, std::string_view bytes);
   void CloseSilentConnections();
   void OnConnectionEvent(uint64_t connection, uint32_t events);
   void Drain(uint64_t connection);
@@ -184,8 +206,15 @@ absl::Status EmbeddedServer::Impl::Init() {
       return snapshot.status();
     }
   }
+  if (options_.tls) {
+    absl::StatusOr<std::unique_ptr<ServerTlsContext>> context =
+        ServerTlsContext::Create(*options_.tls);
+    if (!context.ok()) return context.status();
+    tls_context_ = *std::move(context);
+  }
   members_.resize(options_.members);
-  members_[0].port = options_.port;
+  members_[0].plain.port = options_.port;
+  if (options_.tls) members_[0].secure.port = options_.tls->secure_port;
   absl::Status status = loop_.Start();
   if (!status.ok()) return status;
   loop_.RunSync([&] {
@@ -217,7 +246,14 @@ void EmbeddedServer::Impl::ScheduleReap() {
 }
 
 absl::Status EmbeddedServer::Impl::Listen(int member) {
-  Member& m = members_[member];
+  absl::Status status = ListenOn(member, false);
+  if (status.ok() && tls_context_ != nullptr) status = ListenOn(member, true);
+  if (!status.ok()) StopListening(member);
+  return status;
+}
+
+absl::Status EmbeddedServer::Impl::ListenOn(int member, bool secure) {
+  Listener& m = ListenerOf(member, secure);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::UnavailableError("socket() failed");
   int one = 1;
@@ -236,29 +272,31 @@ absl::Status EmbeddedServer::Impl::Listen(int member) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
   m.port = ntohs(addr.sin_port);
   m.fd = fd;
-  m.token = loop_.Watch(fd, EPOLLIN, [this, member](uint32_t) { OnAccept(member); });
+  m.token = loop_.Watch(fd, EPOLLIN,
+                        [this, member, secure](uint32_t) { OnAccept(member, secure); });
   return absl::OkStatus();
 }
 
 void EmbeddedServer::Impl::StopListening(int member) {
-  Member& m = members_[member];
-  if (m.fd < 0) return;
-  loop_.Unwatch(m.token, m.fd);
-  close(m.fd);
-  m.fd = -1;
+  for (Listener* m : {&members_[member].plain, &members_[member].secure}) {
+    if (m->fd < 0) continue;
+    loop_.Unwatch(m->token, m->fd);
+    close(m->fd);
+    m->fd = -1;
+  }
 }
 
-void EmbeddedServer::Impl::OnAccept(int member) {
-  while (members_[member].fd >= 0) {
+void EmbeddedServer::Impl::OnAccept(int member, bool secure) {
+  while (ListenerOf(member, secure).fd >= 0) {
     sockaddr_in addr{};
     socklen_t length = sizeof(addr);
-    int fd = accept4(members_[member].fd, reinterpret_cast<sockaddr*>(&addr), &length,
+    int fd = accept4(ListenerOf(member, secure).fd, reinterpret_cast<sockaddr*>(&addr), &length,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       // Out of descriptors or socket memory: the pending connection stays queued and the
       // socket stays readable, so polling it again at once would spin a core. Back off.
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        PauseAccepting(member);
+        PauseAccepting(member, secure);
       }
       break;
     }
@@ -281,6 +319,7 @@ void EmbeddedServer::Impl::OnAccept(int member) {
     connection.remote_port = ntohs(addr.sin_port);
     connection.ip = ip;
     connection.last_read_ms = SteadyNowMs();
+    if (secure) connection.tls = std::make_unique<ServerTlsConnection>(*tls_context_);
     connection.token = loop_.Watch(fd, EPOLLIN | EPOLLRDHUP, [this, id](uint32_t events) {
       OnConnectionEvent(id, events);
     });
@@ -288,15 +327,15 @@ void EmbeddedServer::Impl::OnAccept(int member) {
   }
 }
 
-void EmbeddedServer::Impl::PauseAccepting(int member) {
+void EmbeddedServer::Impl::PauseAccepting(int member, bool secure) {
   // As ZooKeeper's NIOServerCnxnFactory (pauseAccept): stop polling for 10 ms, then retry; by
   // then a connection may have closed and freed a descriptor.
   constexpr int64_t kAcceptBackoffMs = 10;
-  Member& m = members_[member];
+  Listener& m = ListenerOf(member, secure);
   loop_.Modify(m.token, m.fd, 0);
   const uint64_t token = m.token;
-  loop_.RunAt(SteadyNowMs() + kAcceptBackoffMs, [this, member, token] {
-    Member& again = members_[member];
+  loop_.RunAt(SteadyNowMs() + kAcceptBackoffMs, [this, member, secure, token] {
+    Listener& again = ListenerOf(member, secure);
     // The member may have stopped listening (and listened anew) meanwhile.
     if (again.fd < 0 || again.token != token) return;
     loop_.Modify(again.token, again.fd, EPOLLIN);
@@ -327,7 +366,20 @@ void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
       ssize_t n = read(connection.fd, buffer, sizeof(buffer));
       if (n > 0) {
         connection.last_read_ms = SteadyNowMs();
-        connection.decoder.Append(std::string_view(buffer, static_cast<size_t>(n)));
+        const std::string_view bytes(buffer, static_cast<size_t>(n));
+        if (connection.tls == nullptr) {
+          connection.decoder.Append(bytes);
+        } else if (!ReceiveTls(connection, bytes)) {
+          // A failed handshake or TLS record, or close_notify: the requests before it are
+          // served; then the replies and the alert, if any, go out and the connection closes.
+          if (!paused_) Drain(id);
+          if (connections_.count(id) > 0) {
+            Close(id);
+            Flush(id);
+          }
+          ProcessPendingCloses();
+          return;
+        }
         if (n < static_cast<ssize_t>(sizeof(buffer))) break;
         continue;
       }
@@ -335,10 +387,35 @@ void EmbeddedServer::Impl::OnConnectionEvent(uint64_t id, uint32_t events) {
       if (n < 0 && errno == EINTR) continue;
       break;
     }
+    // TLS handshake records go out now, or on Resume(): a paused server (a stopped process)
+    // does not answer a ClientHello either.
+    if (connection.tls != nullptr && !connection.out.empty() && !paused_) Flush(id);
     if (!paused_) Drain(id);
     if (eof && connections_.count(id) > 0) CloseNow(id);
   }
   ProcessPendingCloses();
+}
+
+bool EmbeddedServer::Impl::ReceiveTls(Connection& connection, std::string_view bytes) {
+  std::string plain;
+  std::string records;
+  const bool ok = connection.tls->Receive(bytes, &plain, &records);
+  connection.decoder.Append(plain);
+  connection.out += records;
+  return ok;
+}
+
+bool EmbeddedServer::Impl::QueueOut(uint64_t id, Connection& connection,
+                                    std::string_view bytes) {
+  if (connection.tls == nullptr) {
+    connection.out += bytes;
+    return true;
+  }
+  std::string records;
+  const bool ok = connection.tls->Send(bytes, &records);
+  connection.out += records;
+  if (!ok) Close(id);
+  return ok;
 }
 
 void EmbeddedServer::Impl::Drain(uint64_t id) {
@@ -351,12 +428,12 @@ void EmbeddedServer::Impl::Drain(uint64_t id) {
       if (!connection.decoder.PeekInt(&first)) return;
       if (std::optional<std::string> word = internal::AsFourLetterWord(first)) {
         internal::FourLetterContext context{connection.member, options_.members,
-                                            members_[connection.member].port};
-        connection.out +=
-            internal::FourLetterWordEnabled(*word, options_.four_letter_words,
-                                            read_only_enabled_)
-                ? internal::RunFourLetterWord(*word, *service_, context)
-                : internal::FourLetterWordRefusal(*word);
+                                            members_[connection.member].plain.port};
+        QueueOut(id, connection,
+                 internal::FourLetterWordEnabled(*word, options_.four_letter_words,
+                                                 read_only_enabled_)
+                     ? internal::RunFourLetterWord(*word, *service_, context)
+                     : internal::FourLetterWordRefusal(*word));
         connection.got_frame = true;
         Close(id);
         Flush(id);
@@ -388,7 +465,7 @@ void EmbeddedServer::Impl::Send(uint64_t id, std::string frame) {
     });
     return;
   }
-  connection.out += frame;
+  QueueOut(id, connection, frame);
   Flush(id);
 }
 
@@ -398,7 +475,7 @@ void EmbeddedServer::Impl::FlushDelayed(uint64_t id) {
   Connection& connection = it->second;
   int64_t now = SteadyNowMs();
   while (!connection.delayed.empty() && connection.delayed.front().first <= now) {
-    connection.out += connection.delayed.front().second;
+    QueueOut(id, connection, connection.delayed.front().second);
     connection.delayed.pop_front();
   }
   Flush(id);
@@ -438,6 +515,10 @@ void EmbeddedServer::Impl::Close(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second.close_pending) return;
   it->second.close_pending = true;
+  // Replies queued (or delayed) still go out first; TLS then ends with close_notify.
+  if (it->second.tls != nullptr && it->second.delayed.empty()) {
+    it->second.tls->Shutdown(&it->second.out);
+  }
   pending_closes_.push_back(id);
 }
 
@@ -475,7 +556,10 @@ void EmbeddedServer::Impl::SetPaused(bool paused) {
   if (paused_) return;
   std::vector<uint64_t> ids;
   for (const auto& [id, connection] : connections_) ids.push_back(id);
-  for (uint64_t id : ids) Drain(id);
+  for (uint64_t id : ids) {
+    Flush(id);  // TLS handshake records held while paused
+    Drain(id);
+  }
   ProcessPendingCloses();
 }
 
@@ -514,10 +598,36 @@ std::string EmbeddedServer::connect_string() const {
   std::vector<std::string> hosts;
   impl_->loop().RunSync([&] {
     for (const Impl::Member& member : impl_->members_) {
-      if (member.fd >= 0) hosts.push_back(absl::StrCat(impl_->ConnectHost(), ":", member.port));
+      if (member.alive()) {
+        hosts.push_back(absl::StrCat(impl_->ConnectHost(), ":", member.plain.port));
+      }
     }
   });
   return absl::StrJoin(hosts, ",");
+}
+
+std::string EmbeddedServer::secure_connect_string() const {
+  std::vector<std::string> hosts;
+  impl_->loop().RunSync([&] {
+    if (impl_->tls_context_ == nullptr) return;
+    for (const Impl::Member& member : impl_->members_) {
+      if (member.alive()) {
+        hosts.push_back(absl::StrCat(impl_->ConnectHost(), ":", member.secure.port));
+      }
+    }
+  });
+  return absl::StrJoin(hosts, ",");
+}
+
+int EmbeddedServer::member_secure_port(int member) const {
+  int port = -1;
+  impl_->loop().RunSync([&] {
+    if (impl_->tls_context_ != nullptr && member >= 0 &&
+        member < static_cast<int>(impl_->members_.size())) {
+      port = impl_->members_[member].secure.port;
+    }
+  });
+  return port;
 }
 
 std::string EmbeddedServer::member_connect_string(int member) const {
@@ -528,7 +638,7 @@ int EmbeddedServer::member_port(int member) const {
   int port = 0;
   impl_->loop().RunSync([&] {
     if (member >= 0 && member < static_cast<int>(impl_->members_.size())) {
-      port = impl_->members_[member].port;
+      port = impl_->members_[member].plain.port;
     }
   });
   return port;
@@ -635,7 +745,7 @@ absl::Status EmbeddedServer::KillMember(int member) {
     if (member < 0 || member >= static_cast<int>(impl->members_.size())) {
       return absl::InvalidArgumentError(absl::StrCat("no member ", member));
     }
-    if (impl->members_[member].fd < 0) {
+    if (!impl->members_[member].alive()) {
       return absl::FailedPreconditionError(absl::StrCat("member ", member, " is not running"));
     }
     impl->StopListening(member);
@@ -651,7 +761,7 @@ absl::Status EmbeddedServer::ReviveMember(int member) {
     if (member < 0 || member >= static_cast<int>(impl->members_.size())) {
       return absl::InvalidArgumentError(absl::StrCat("no member ", member));
     }
-    if (impl->members_[member].fd >= 0) {
+    if (impl->members_[member].alive()) {
       return absl::FailedPreconditionError(absl::StrCat("member ", member, " is running"));
     }
     return impl->Listen(member);

@@ -44,6 +44,19 @@ ABSL_FLAG(std::string, jaas_config, "",
           "user_<name>=\"<password>\" options of its Server section "
           "(org.apache.zookeeper.server.auth.DigestLoginModule) may authenticate with SASL "
           "DIGEST-MD5 and then hold the id sasl:<name> (empty: no SASL)");
+ABSL_FLAG(std::optional<int>, secure_port, std::nullopt,
+          "also serve TLS on this port of member 0, as secureClientPort (0: pick a free port); "
+          "needs --tls_cert_file and --tls_key_file");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the TLS port (zookeeper.ssl.keyStore.location of a PEM store)");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM unencrypted private key of the TLS port (default: --tls_cert_file, a PEM key store "
+          "holding both)");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificates that client certificates must chain to "
+          "(zookeeper.ssl.trustStore.location); needed unless --tls_client_auth=none");
+ABSL_FLAG(std::string, tls_client_auth, "need",
+          "none, want or need, as zookeeper.ssl.clientAuth (default need)");
 ABSL_FLAG(int, container_check_interval_ms, 100,
           "how often empty containers and expired TTL nodes are reaped, ms");
 ABSL_FLAG(std::optional<int>, max_client_cnxns, std::nullopt,
@@ -64,7 +77,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Runs an in-process ZooKeeper 3.8 compatible test server.\n"
       "  --config=zoo.cfg reads a real server's zoo.cfg; --jaas_config=jaas.conf its JAAS file "
-      "(SASL DIGEST-MD5 users).");
+      "(SASL DIGEST-MD5 users);\n"
+      "  --secure_port=0 --tls_cert_file=... serves TLS beside the plain port (the second line "
+      "printed is its connect string).");
   // --help lists this file's flags (Abseil's default looks for a file named after the binary).
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view path) {
@@ -116,6 +131,33 @@ int main(int argc, char** argv) {
     }
     options.sasl_users = *std::move(users);
   }
+  const bool tls_flags = !absl::GetFlag(FLAGS_tls_cert_file).empty() ||
+                         !absl::GetFlag(FLAGS_tls_key_file).empty() ||
+                         !absl::GetFlag(FLAGS_tls_ca_file).empty();
+  if (std::optional<int> secure_port = absl::GetFlag(FLAGS_secure_port)) {
+    zk::testing::EmbeddedServerTls tls;
+    tls.secure_port = *secure_port;
+    tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+    tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+    if (tls.key_file.empty()) tls.key_file = tls.cert_file;
+    tls.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+    const std::string auth = absl::GetFlag(FLAGS_tls_client_auth);
+    if (auth == "none") {
+      tls.client_auth = zk::testing::TlsClientAuth::kNone;
+    } else if (auth == "want") {
+      tls.client_auth = zk::testing::TlsClientAuth::kWant;
+    } else if (auth == "need") {
+      tls.client_auth = zk::testing::TlsClientAuth::kNeed;
+    } else {
+      std::fprintf(stderr, "zkcpp-server: --tls_client_auth=%s: not none, want or need\n",
+                   auth.c_str());
+      return 2;
+    }
+    options.tls = std::move(tls);
+  } else if (tls_flags) {
+    std::fprintf(stderr, "zkcpp-server: --tls_* flags need --secure_port\n");
+    return 2;
+  }
   options.container_check_interval =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_container_check_interval_ms));
   if (auto limit = absl::GetFlag(FLAGS_max_client_cnxns)) options.max_client_connections = *limit;
@@ -127,7 +169,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zkcpp-server: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  // The first line is the plain connect string; with TLS the second is the TLS one.
   std::printf("%s\n", (*server)->connect_string().c_str());
+  if (options.tls) std::printf("%s\n", (*server)->secure_connect_string().c_str());
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&signals, &signal_number);

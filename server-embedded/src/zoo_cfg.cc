@@ -42,7 +42,8 @@ const std::vector<IgnoredKeys>& Ignored() {
        "(--data_dir keeps a snapshot of zkcpp-server's own)"},
       {{"secureClientPort", "secureClientPortAddress", "serverCnxnFactory", "client.secure",
         "ssl."},
-       "no TLS: clients connect in plain text on clientPort"},
+       "TLS is not read from zoo.cfg (nor are Java key stores): give --secure_port and "
+       "--tls_cert_file, --tls_key_file, --tls_ca_file, --tls_client_auth (PEM files)"},
       {{"admin."}, "no AdminServer: use the four-letter words on clientPort"},
       {{"authProvider."},
        "no pluggable authentication: the digest, ip, world and auth schemes are built in"},

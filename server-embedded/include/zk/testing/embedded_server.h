@@ -6,7 +6,7 @@
 // its tree, sessions and zxid in memory, starts in about a millisecond, and
 // offers deterministic fault injection: expire a session, drop connections,
 // pause, delay replies, stop/restart, kill/revive ensemble members, read-only
-// mode. It depends on Abseil and the C++ standard library only.
+// mode. It depends on Abseil and the C++ standard library (and OpenSSL for TLS) only.
 //
 // Example:
 //
@@ -35,8 +35,42 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "zk/testing/tls_client_auth.h"
 
 namespace zk::testing {
+
+// TLS on a second port of every member, as a real ZooKeeper 3.8 serves its secureClientPort
+// beside its clientPort (with NettyServerCnxnFactory and the zookeeper.ssl.* properties). Both
+// ports serve the same tree and sessions; a session may move between them. The TLS port speaks
+// TLS 1.2 only (ZooKeeper 3.8's default zookeeper.ssl.protocol) and, after the handshake, the
+// same protocol as the plain port (four-letter words included). As on the real server:
+//   - a client that does not speak TLS on the TLS port (a plaintext ConnectRequest, garbage)
+//     fails the handshake and is closed; a TLS ClientHello on the plain port is not a valid
+//     frame and is closed too;
+//   - a connection that has not finished its handshake counts as one without a ZooKeeper
+//     handshake: handshake_timeout closes it; a stalled handshake never holds up other clients
+//     (the loop never waits for a peer);
+//   - renegotiation requests are refused (no_renegotiation alert) and the connection goes on.
+// The client certificate, if any, is checked against ca_file; it does not authenticate the
+// session (there is no x509 auth provider: whoAmI lists the ip id only).
+// Needs OpenSSL 3 at build time (found by CMake; Debian's libssl-dev).
+struct EmbeddedServerTls {
+  // Sets the TLS port of member 0 (ZooKeeper's secureClientPort); 0 picks a free port.
+  // Further members always pick free ports.
+  int secure_port = 0;
+  // Names the PEM file with the server's certificate chain (leaf first), and the PEM file with
+  // its unencrypted private key; they may be one file holding both (as
+  // TestCertificates::server_key_store(), ZooKeeper's PEM key store).
+  std::string cert_file;
+  std::string key_file;
+  // Names the PEM file with the CA certificates that client certificates must chain to
+  // (ZooKeeper's trust store). Required unless client_auth is kNone.
+  std::string ca_file;
+  // Whether clients must present a certificate (zookeeper.ssl.clientAuth, whose default is
+  // "need"): kNone never asks; kWant asks and accepts a client without one (a certificate that
+  // does not verify still fails the handshake); kNeed refuses a client without one.
+  TlsClientAuth client_auth = TlsClientAuth::kNeed;
+};
 
 // Configures an EmbeddedServer.
 struct EmbeddedServerOptions {
@@ -95,6 +129,12 @@ struct EmbeddedServerOptions {
   // persistent, container and TTL nodes with data, ACLs and Stat, and the last zxid, as
   // SaveSnapshot() wrote them. Empty: the tree starts empty and nothing is kept.
   std::string data_dir;
+  // Serves TLS on a second port of each member too (see EmbeddedServerTls). Errors: Start()
+  // fails with InvalidArgument naming the option and the file for a missing or unreadable
+  // file, a file without a PEM certificate or key, a key that does not match the
+  // certificate, no ca_file with client_auth want/need, or a bad secure_port; with
+  // FailedPrecondition if this build has no OpenSSL; Unavailable if the port cannot be bound.
+  std::optional<EmbeddedServerTls> tls;
 };
 
 // Describes one request as the server received it (for SetRequestHook).
@@ -123,7 +163,8 @@ class EmbeddedServer {
   // Starts a server listening on options.bind_address (127.0.0.1 by default).
   // Errors: InvalidArgument for bad options; Unavailable if a port cannot be
   // bound; Internal if the OS refuses the loop's epoll or eventfd or the data_dir
-  // cannot be read; DataLoss if its snapshot is corrupt.
+  // cannot be read; DataLoss if its snapshot is corrupt; FailedPrecondition if
+  // options.tls is set in a build without OpenSSL.
   static absl::StatusOr<std::unique_ptr<EmbeddedServer>> Start(
       EmbeddedServerOptions options = {});
 
@@ -141,6 +182,11 @@ class EmbeddedServer {
   std::string member_connect_string(int member) const;
   // Returns the port of one member.
   int member_port(int member) const;
+  // With EmbeddedServerOptions::tls: "127.0.0.1:s1,127.0.0.1:s2,..." (the TLS ports of all
+  // live members), as connect_string(); "" without.
+  std::string secure_connect_string() const;
+  // Returns the TLS port of one member, or -1 without EmbeddedServerOptions::tls.
+  int member_secure_port(int member) const;
 
   // Expires a session as the server does on timeout: its ephemerals are
   // deleted (one txn), watches fire for other sessions, its connection
@@ -153,7 +199,8 @@ class EmbeddedServer {
   void DropAllConnections();
   // Stops answering: connections are accepted and read, but requests queue
   // up unanswered until Resume(), which answers them in order. Sessions keep
-  // expiring meanwhile (as after SIGSTOP/SIGCONT of a real server).
+  // expiring meanwhile (as after SIGSTOP/SIGCONT of a real server). On the TLS port, a
+  // ClientHello gets no answer until Resume() either.
   void Pause();
   void Resume();
   // Delays every reply and notification by `delay` (0 turns it off).

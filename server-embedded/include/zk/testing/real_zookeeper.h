@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "zk/testing/tls_client_auth.h"
 
 namespace zk::testing {
 
@@ -78,13 +79,6 @@ struct ZooKeeperJvmOptions {
   absl::Duration start_timeout = absl::Seconds(30);
   // Deadline for a clean stop (SIGTERM) before falling back to SIGKILL.
   absl::Duration stop_timeout = absl::Seconds(10);
-};
-
-// Whether a TLS server asks for the client's certificate (ZooKeeper's ssl.clientAuth).
-enum class TlsClientAuth {
-  kNone,  // never asks
-  kWant,  // asks; a client without one is accepted
-  kNeed,  // asks; a client without one fails the handshake
 };
 
 // TLS on the secure client port. ZooKeeper picks a store's type from its file name: ".pem"
