@@ -27,6 +27,8 @@
 
 namespace zk::recipes {
 
+// kRoundRobin: in turn, per calling thread (see Next()); kRandom: uniformly; kSticky: the same
+// instance while it is listed and up.
 enum class ProviderStrategy { kRoundRobin, kRandom, kSticky };
 
 struct ServiceProviderOptions {
