@@ -474,6 +474,49 @@ TEST_P(RegistryTest, ChildrenCacheTracksRecreateByCzxid) {
   EXPECT_TRUE(deltas.back().updated.empty());
 }
 
+// NextShared() hands out the instance inside the cache's snapshot: it stays valid after the
+// instance leaves the cache. Round robin turns per thread: each thread sees every instance.
+TEST_P(RegistryTest, NextSharedOutlivesTheListAndRoundRobinTurnsPerThread) {
+  auto client = NewClient();
+  auto registry = NewRegistry(*client);
+  std::vector<std::unique_ptr<ServiceRegistry::Registration>> registrations;
+  for (const char* id : {"a", "b", "c"}) {
+    auto r = registry->Register(Instance("shared", id));
+    ASSERT_THAT(r.status(), IsOk());
+    registrations.push_back(*std::move(r));
+  }
+  auto cache = NewCache(*client, "shared");
+  ASSERT_TRUE(WaitFor([&] { return cache->Instances()->size() == 3; }, absl::Seconds(10)));
+  auto provider = *ServiceProvider::Create(*cache, {});
+  std::multiset<std::string> per_thread[2];
+  std::vector<std::thread> threads;
+  for (auto& picked : per_thread) {
+    threads.emplace_back([&provider, &picked] {
+      for (int i = 0; i < 30; ++i) {
+        absl::StatusOr<std::shared_ptr<const ServiceInstance>> one = provider->NextShared();
+        if (one.ok()) picked.insert((*one)->id);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& picked : per_thread) {
+    EXPECT_EQ(picked.count("a"), 10u);
+    EXPECT_EQ(picked.count("b"), 10u);
+    EXPECT_EQ(picked.count("c"), 10u);
+  }
+  absl::StatusOr<std::shared_ptr<const ServiceInstance>> kept = provider->NextShared();
+  ASSERT_THAT(kept.status(), IsOk());
+  const std::string id = (*kept)->id;
+  for (auto& registration : registrations) {
+    if (registration->instance().id == id) registration.reset();
+  }
+  ASSERT_TRUE(WaitFor([&] { return cache->Instances()->size() == 2; }, absl::Seconds(10)));
+  EXPECT_EQ(Ids(*cache).count(id), 0u);
+  EXPECT_EQ((*kept)->id, id);
+  EXPECT_EQ((*kept)->name, "shared");
+  EXPECT_EQ((*kept)->address, "10.0.0.1");
+}
+
 // Readers on several threads hammer every cache's read path (which keeps a per-thread copy of
 // the last snapshot) while the caches update: every read must be self-consistent, never older
 // than the previous read on that thread, and every thread must end on the final state.
