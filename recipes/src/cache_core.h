@@ -6,12 +6,16 @@
 //   void Load();          // the first read, arming the watches
 //   void Resync();        // read everything again (after a reconnect), re-arming watches
 //   void StopWatches();   // cancel every watch
-// and a `listeners` member (ListenerSet) that CloseCache closes.
+// and a `listeners` member (ListenerSet) that CloseCache closes. The snapshot readers see
+// (NodeCache's `current`, ChildrenCache's `snapshot`) is replaced under `mu` with PublishLocked
+// and read with ReadSnapshot (thread_snapshot.h: no mutex, no shared write while unchanged).
 
 #ifndef ZK_RECIPES_SRC_CACHE_CORE_H_
 #define ZK_RECIPES_SRC_CACHE_CORE_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "thread_snapshot.h"
 #include "zk/client.h"
 #include "zk/internal/client_access.h"
 #include "zk/internal/sync.h"
@@ -66,6 +71,32 @@ struct CacheCore : std::enable_shared_from_this<Derived> {
   bool started ABSL_GUARDED_BY(mu) = false;
   bool closed ABSL_GUARDED_BY(mu) = false;
   CacheStatus status ABSL_GUARDED_BY(mu);
+
+  // The published snapshot's identity and version: `generation` grows (under mu) with every
+  // replacement of the snapshot, and is read without mu by ReadSnapshot.
+  const uint64_t publisher_id = NewPublisherId();
+  std::atomic<uint64_t> generation{1};
+
+  // Replaces `*slot` (a snapshot member guarded by mu) with `next`. Call with mu held.
+  template <typename T>
+  void PublishLocked(std::shared_ptr<const T>& slot, std::shared_ptr<const T> next)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    slot = std::move(next);
+    generation.fetch_add(1, std::memory_order_release);
+  }
+
+  // Returns the snapshot in `member` (never null) as of now or later. Any thread; no mutex
+  // unless it changed since this thread's last read (thread_snapshot.h).
+  template <typename T>
+  std::shared_ptr<const T> ReadSnapshot(std::shared_ptr<const T> Derived::*member) {
+    Derived& state = self();
+    const uint64_t now = generation.load(std::memory_order_acquire);
+    return ReadThreadSnapshot<T>(publisher_id, now, [&state, member](uint64_t* at) {
+      zk::internal::MutexLock lock(&state.mu);
+      *at = state.generation.load(std::memory_order_relaxed);
+      return state.*member;
+    });
+  }
 
   // Loop thread: follow the session, then load.
   void Begin() {

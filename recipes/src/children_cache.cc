@@ -229,7 +229,7 @@ void ChildrenCache::State::Publish(ChildrenDelta delta) {
   }
   {
     MutexLock lock(&mu);
-    if (next) snapshot = std::move(next);
+    if (next) PublishLocked(snapshot, std::move(next));
     status.last_sync = absl::Now();
     if (all_read) status.loaded = true;
   }
@@ -262,8 +262,11 @@ absl::Status ChildrenCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
 }
 
 std::shared_ptr<const ChildrenSnapshot> ChildrenCache::Snapshot() const {
-  MutexLock lock(&state_->mu);
-  return state_->snapshot;
+  return state_->ReadSnapshot(&State::snapshot);
+}
+
+uint64_t ChildrenCache::generation() const {
+  return state_->generation.load(std::memory_order_acquire);
 }
 
 CacheStatus ChildrenCache::status() const { return internal::CacheStatusOf(state_); }

@@ -126,7 +126,7 @@ void NodeCache::State::Apply(NodeData now) {
     auto next = std::make_shared<const NodeData>(now);
     {
       MutexLock lock(&mu);
-      current = next;
+      PublishLocked(current, next);
     }
     if (!first) listeners.Notify(client, *next);
   }
@@ -157,8 +157,7 @@ absl::Status NodeCache::WaitUntilLoaded(std::chrono::milliseconds timeout) {
 }
 
 std::shared_ptr<const NodeData> NodeCache::Current() const {
-  MutexLock lock(&state_->mu);
-  return state_->current;
+  return state_->ReadSnapshot(&State::current);
 }
 
 CacheStatus NodeCache::status() const { return internal::CacheStatusOf(state_); }

@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "zk/internal/sync.h"
+#include "thread_snapshot.h"
 #include "zk/path.h"
 
 namespace zk::recipes {
@@ -20,12 +21,18 @@ struct ServiceCache::State {
       : name(std::move(name)), on_warning(std::move(on_warning)), children(std::move(children)) {}
   // Parses `child`, or warns (once per node version) and returns nullopt.
   std::optional<ServiceInstance> Parse(const ChildData& child, bool warn);
+  // Returns the instances of the children cache's current snapshot (converted once per
+  // snapshot, by the first reader that needs it) and stores in `*at` a generation of the
+  // children cache at most that of the snapshot converted.
+  std::shared_ptr<const ServiceInstances> Convert(uint64_t* at);
 
   const std::string name;
   const std::function<void(std::string_view)> on_warning;
   std::unique_ptr<ChildrenCache> children;
+  const uint64_t publisher_id = internal::NewPublisherId();  // for Instances()' thread copies
   zk::internal::Mutex mu;
   std::shared_ptr<const ChildrenSnapshot> converted_from ABSL_GUARDED_BY(mu);
+  uint64_t converted_at ABSL_GUARDED_BY(mu) = 0;  // children generation read before it
   std::shared_ptr<const ServiceInstances> instances ABSL_GUARDED_BY(mu);
   std::map<std::string, int64_t> warned ABSL_GUARDED_BY(mu);  // path → mzxid
 };
@@ -96,25 +103,35 @@ std::optional<ServiceInstance> ServiceCache::State::Parse(const ChildData& child
   return std::nullopt;
 }
 
-std::shared_ptr<const ServiceInstances> ServiceCache::Instances() const {
-  State& s = *state_;
-  std::shared_ptr<const ChildrenSnapshot> snapshot = s.children->Snapshot();
+std::shared_ptr<const ServiceInstances> ServiceCache::State::Convert(uint64_t* at) {
+  // The generation first: the snapshot read after it is that one or newer.
+  *at = children->generation();
+  std::shared_ptr<const ChildrenSnapshot> snapshot = children->Snapshot();
   {
-    MutexLock lock(&s.mu);
-    if (snapshot == s.converted_from && s.instances) return s.instances;
+    MutexLock lock(&mu);
+    if (snapshot == converted_from && instances) return instances;
   }
   // Convert outside the lock (warnings call user code); the snapshot is immutable.
-  auto instances = std::make_shared<ServiceInstances>();
-  for (const auto& [name, child] : *snapshot) {
-    if (std::optional<ServiceInstance> instance = s.Parse(child, /*warn=*/true)) {
-      instances->push_back(*std::move(instance));
+  auto converted = std::make_shared<ServiceInstances>();
+  for (const auto& [child_name, child] : *snapshot) {
+    if (std::optional<ServiceInstance> instance = Parse(child, /*warn=*/true)) {
+      converted->push_back(*std::move(instance));
     }
   }
-  std::shared_ptr<const ServiceInstances> result = std::move(instances);
-  MutexLock lock(&s.mu);
-  s.converted_from = snapshot;
-  s.instances = result;
+  std::shared_ptr<const ServiceInstances> result = std::move(converted);
+  MutexLock lock(&mu);
+  if (*at >= converted_at) {  // else a newer conversion was stored meanwhile: keep it
+    converted_from = std::move(snapshot);
+    converted_at = *at;
+    instances = result;
+  }
   return result;
+}
+
+std::shared_ptr<const ServiceInstances> ServiceCache::Instances() const {
+  State& s = *state_;
+  return internal::ReadThreadSnapshot<ServiceInstances>(
+      s.publisher_id, s.children->generation(), [&s](uint64_t* at) { return s.Convert(at); });
 }
 
 Subscription ServiceCache::AddListener(Listener listener) {

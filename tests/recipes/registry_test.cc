@@ -1,12 +1,14 @@
 // Tests of zk::recipes::ServiceRegistry, ServiceCache, ServiceProvider and ChildrenCache on every
 // backend.
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -16,7 +18,10 @@
 #include "zk/client.h"
 #include "zk/internal/sync.h"
 #include "zk/path.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "zk/recipes/children_cache.h"
+#include "zk/recipes/node_cache.h"
 #include "zk/recipes/service_cache.h"
 #include "zk/recipes/service_provider.h"
 #include "zk/recipes/service_registry.h"
@@ -467,6 +472,151 @@ TEST_P(RegistryTest, ChildrenCacheTracksRecreateByCzxid) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_GT(deltas.back().added.at(0).stat.czxid, czxid);
   EXPECT_TRUE(deltas.back().updated.empty());
+}
+
+// NextShared() hands out the instance inside the cache's snapshot: it stays valid after the
+// instance leaves the cache. Round robin turns per thread: each thread sees every instance.
+TEST_P(RegistryTest, NextSharedOutlivesTheListAndRoundRobinTurnsPerThread) {
+  auto client = NewClient();
+  auto registry = NewRegistry(*client);
+  std::vector<std::unique_ptr<ServiceRegistry::Registration>> registrations;
+  for (const char* id : {"a", "b", "c"}) {
+    auto r = registry->Register(Instance("shared", id));
+    ASSERT_THAT(r.status(), IsOk());
+    registrations.push_back(*std::move(r));
+  }
+  auto cache = NewCache(*client, "shared");
+  ASSERT_TRUE(WaitFor([&] { return cache->Instances()->size() == 3; }, absl::Seconds(10)));
+  auto provider = *ServiceProvider::Create(*cache, {});
+  std::multiset<std::string> per_thread[2];
+  std::vector<std::thread> threads;
+  for (auto& picked : per_thread) {
+    threads.emplace_back([&provider, &picked] {
+      for (int i = 0; i < 30; ++i) {
+        absl::StatusOr<std::shared_ptr<const ServiceInstance>> one = provider->NextShared();
+        if (one.ok()) picked.insert((*one)->id);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& picked : per_thread) {
+    EXPECT_EQ(picked.count("a"), 10u);
+    EXPECT_EQ(picked.count("b"), 10u);
+    EXPECT_EQ(picked.count("c"), 10u);
+  }
+  absl::StatusOr<std::shared_ptr<const ServiceInstance>> kept = provider->NextShared();
+  ASSERT_THAT(kept.status(), IsOk());
+  const std::string id = (*kept)->id;
+  for (auto& registration : registrations) {
+    if (registration->instance().id == id) registration.reset();
+  }
+  ASSERT_TRUE(WaitFor([&] { return cache->Instances()->size() == 2; }, absl::Seconds(10)));
+  EXPECT_EQ(Ids(*cache).count(id), 0u);
+  EXPECT_EQ((*kept)->id, id);
+  EXPECT_EQ((*kept)->name, "shared");
+  EXPECT_EQ((*kept)->address, "10.0.0.1");
+}
+
+// Readers on several threads hammer every cache's read path (which keeps a per-thread copy of
+// the last snapshot) while the caches update: every read must be self-consistent, never older
+// than the previous read on that thread, and every thread must end on the final state.
+TEST_P(RegistryTest, ConcurrentReadersSeeConsistentNewerSnapshots) {
+  constexpr int kSteps = 40;
+  constexpr int kReaders = 3;
+  auto client = NewClient();
+  auto registry = NewRegistry(*client);
+  const std::string node = JoinPath(Root(), "counter");
+  ASSERT_THAT(client->Create(node, "0", {.create_parents = true}).status(), IsOk());
+  auto node_cache = *NodeCache::Create(*client, node);
+  ASSERT_THAT(node_cache->Start(), IsOk());
+  ASSERT_THAT(node_cache->WaitUntilLoaded(kLoad), IsOk());
+  auto children = *ChildrenCache::Create(*client, JoinPath(Base(), "hammer"));
+  ASSERT_THAT(children->Start(), IsOk());
+  ASSERT_THAT(children->WaitUntilLoaded(kLoad), IsOk());
+  auto cache = NewCache(*client, "hammer");
+  auto provider = *ServiceProvider::Create(*cache, {});
+  auto id_of = [](int i) { return absl::StrFormat("i%03d", i); };
+
+  std::mutex mu;
+  std::vector<std::string> problems;
+  auto problem = [&](std::string what) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (problems.size() < 20) problems.push_back(std::move(what));
+  };
+  std::atomic<bool> stop{false};
+  auto reader = [&](int r) {
+    int32_t last_version = -1;
+    std::set<std::string> last_ids;
+    size_t last_children = 0;
+    int64_t reads = 0;
+    bool final_seen = false;
+    while (!stop.load()) {
+      std::shared_ptr<const NodeData> now = node_cache->Current();
+      if (!now->exists || now->data != std::to_string(now->stat.version)) {
+        problem(absl::StrCat("reader ", r, ": node data '", now->data, "' at version ",
+                             now->stat.version));
+      }
+      if (now->stat.version < last_version) {
+        problem(absl::StrCat("reader ", r, ": node version ", now->stat.version, " after ",
+                             last_version));
+      }
+      last_version = now->stat.version;
+      std::shared_ptr<const ServiceInstances> instances = cache->Instances();
+      std::set<std::string> ids;
+      for (const ServiceInstance& instance : *instances) {
+        if (instance.id != id_of(instance.port)) {
+          problem(absl::StrCat("reader ", r, ": instance ", instance.id, " port ", instance.port));
+        }
+        ids.insert(instance.id);
+      }
+      if (ids.size() != instances->size() ||
+          !std::includes(ids.begin(), ids.end(), last_ids.begin(), last_ids.end())) {
+        problem(absl::StrCat("reader ", r, ": ", instances->size(), " instances after ",
+                             last_ids.size(), " (went back or duplicated)"));
+      }
+      last_ids = std::move(ids);
+      std::shared_ptr<const ChildrenSnapshot> listed = children->Snapshot();
+      if (listed->size() < last_children) {
+        problem(absl::StrCat("reader ", r, ": ", listed->size(), " children after ",
+                             last_children));
+      }
+      last_children = listed->size();
+      if (!instances->empty()) {
+        absl::StatusOr<std::shared_ptr<const ServiceInstance>> picked = provider->NextShared();
+        if (!picked.ok() || (*picked)->id != id_of((*picked)->port)) {
+          problem(absl::StrCat("reader ", r, ": NextShared ", picked.status().ToString()));
+        }
+      }
+      ++reads;
+      final_seen = last_version == kSteps && last_ids.size() == kSteps && last_children == kSteps;
+      if (final_seen && stop.load()) break;
+    }
+    if (!final_seen) {
+      problem(absl::StrCat("reader ", r, " ended on version ", last_version, ", ",
+                           last_ids.size(), " instances, ", last_children, " children after ",
+                           reads, " reads"));
+    }
+  };
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) readers.emplace_back(reader, r);
+  std::vector<std::unique_ptr<ServiceRegistry::Registration>> registrations;
+  for (int i = 1; i <= kSteps; ++i) {
+    ASSERT_THAT(client->Set(node, std::to_string(i)).status(), IsOk());
+    auto r = registry->Register({.name = "hammer", .id = id_of(i), .address = "10.0.0.1",
+                                 .port = i});
+    ASSERT_THAT(r.status(), IsOk());
+    registrations.push_back(*std::move(r));
+  }
+  // Every cache reaches the final state (seen from this thread), then the readers must too.
+  EXPECT_TRUE(WaitFor([&] {
+    return node_cache->Current()->stat.version == kSteps &&
+           cache->Instances()->size() == kSteps && children->Snapshot()->size() == kSteps;
+  }, absl::Seconds(20)));
+  absl::SleepFor(absl::Milliseconds(200));  // the readers read again after the last change
+  stop.store(true);
+  for (std::thread& t : readers) t.join();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_THAT(problems, ::testing::IsEmpty());
 }
 
 ZK_INSTANTIATE_BACKEND_TEST(RegistryTest);

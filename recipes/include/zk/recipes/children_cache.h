@@ -25,6 +25,7 @@
 #define ZK_RECIPES_CHILDREN_CACHE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -85,8 +86,18 @@ class ChildrenCache {
   // Errors: DeadlineExceeded; FailedPrecondition (not started, or on the loop thread).
   absl::Status WaitUntilLoaded(std::chrono::milliseconds timeout);
 
-  // Returns the current children (never null). No round trip. Threading: any thread.
+  // Returns the current children (never null). No round trip, and no mutex or write to memory
+  // shared with other threads while the children did not change since this thread's last call:
+  // it scales with reading threads. Successive calls on one thread never go back to an older
+  // snapshot. Threading: any thread. Lifetime: the snapshot is immutable and lives as long as
+  // the returned pointer (or a copy); besides, each thread keeps the last snapshot it read
+  // alive until it reads a newer one, reads another cache that takes its per-thread slot, or
+  // exits.
   std::shared_ptr<const ChildrenSnapshot> Snapshot() const;
+  // Returns a number that grows every time Snapshot() changes (a version to compare, e.g. to
+  // skip work derived from an unchanged snapshot; read it before Snapshot()). One atomic load;
+  // no errors. Threading: any thread.
+  uint64_t generation() const;
   CacheStatus status() const;
   // Returns the number of cached children and the status, read together
   // (zk/recipes/prometheus.h renders them). Cheap: no round trip. Threading: any thread.

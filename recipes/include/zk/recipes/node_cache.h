@@ -94,7 +94,13 @@ class NodeCache {
   // Errors: DeadlineExceeded; FailedPrecondition (not started, or on the loop thread).
   absl::Status WaitUntilLoaded(std::chrono::milliseconds timeout);
 
-  // Returns the current snapshot (never null). No round trip. Threading: any thread.
+  // Returns the current snapshot (never null). No round trip, and no mutex or write to memory
+  // shared with other threads while the node did not change since this thread's last call: it
+  // scales with reading threads. Successive calls on one thread never go back to an older
+  // snapshot. Threading: any thread. Lifetime: the snapshot is immutable and lives as long as
+  // the returned pointer (or a copy); besides, each thread keeps the last snapshot it read
+  // alive until it reads a newer one, reads another cache that takes its per-thread slot, or
+  // exits.
   std::shared_ptr<const NodeData> Current() const;
   CacheStatus status() const;
   // Returns the size and status, read together (zk/recipes/prometheus.h renders them). Cheap:

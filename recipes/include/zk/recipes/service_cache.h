@@ -73,7 +73,13 @@ class ServiceCache {
   absl::Status WaitUntilLoaded(std::chrono::milliseconds timeout);
 
   // Returns the current instances (never null), without a round trip. Malformed instances are
-  // left out. Threading: any thread.
+  // left out. No mutex or write to memory shared with other threads while the instances did
+  // not change since this thread's last call (the first call after a change parses them,
+  // once per change for all threads): it scales with reading threads. Successive calls on one
+  // thread never go back to an older list. Threading: any thread. Lifetime: the list is
+  // immutable and lives as long as the returned pointer (or a copy); besides, each thread
+  // keeps the last list it read alive until it reads a newer one, reads another cache that
+  // takes its per-thread slot, or exits.
   std::shared_ptr<const ServiceInstances> Instances() const;
   // Loaded? connected? how stale?
   CacheStatus status() const;

@@ -27,6 +27,8 @@
 
 namespace zk::recipes {
 
+// kRoundRobin: in turn, per calling thread (see Next()); kRandom: uniformly; kSticky: the same
+// instance while it is listed and up.
 enum class ProviderStrategy { kRoundRobin, kRandom, kSticky };
 
 struct ServiceProviderOptions {
@@ -46,9 +48,21 @@ class ServiceProvider {
   static absl::StatusOr<std::unique_ptr<ServiceProvider>> Create(const ServiceCache& cache,
                                                                  ServiceProviderOptions options);
 
-  // Returns an instance by the strategy, skipping those marked down.
+  // Returns an instance by the strategy, skipping those marked down: a copy of the chosen one
+  // (NextShared() picks the same way without copying).
+  // kRoundRobin turns per calling thread (each thread's first pick starts one further than the
+  // previous thread's), so that picking shares no lock or counter between threads; kRandom and
+  // kSticky, and every strategy while an instance is marked down, take the provider's mutex.
   // Errors: NotFound (no instance listed), Unavailable (every instance is marked down).
+  // Threading: any thread.
   absl::StatusOr<ServiceInstance> Next();
+  // As Next(), without copying the instance: the pointer aliases the cache's immutable
+  // snapshot (ServiceCache::Instances()). Lifetime: the instance stays valid and unchanged as
+  // long as the returned pointer or a copy of it lives, even after the cache moved on to a
+  // newer list or was destroyed (it keeps that whole snapshot alive). Errors: as Next().
+  // Threading: any thread; with kRoundRobin and nothing marked down it takes no lock and
+  // writes only memory private to the calling thread.
+  absl::StatusOr<std::shared_ptr<const ServiceInstance>> NextShared();
   // Counts a failure of `instance` (by id); marks it down at the threshold.
   void ReportFailure(const ServiceInstance& instance);
   // Clears the failure count of `instance`.
