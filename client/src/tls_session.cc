@@ -246,6 +246,12 @@ TlsSession::Step TlsSession::Classify(int rc, std::string_view what) {
       hint =
           "the server refused the client's certificate, or wants one: see "
           "TlsOptions::cert_file";
+    } else if (reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE) {
+      // An OpenSSL server's answer to a missing client certificate under TLS 1.2 (a Java
+      // server answers bad_certificate), and to a handshake with no cipher in common.
+      hint =
+          "the server ended the handshake: it may want a client certificate (see "
+          "TlsOptions::cert_file), or no cipher is in common";
     }
   }
   if (!hint.empty()) StrAppend(&error_, " (", hint, ")");
