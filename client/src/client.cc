@@ -65,7 +65,8 @@ void FailEarly(const std::shared_ptr<Engine>& engine, Sink<T> sink, absl::Status
 
 absl::Status ErrorOf(const Reply& reply, OpKind kind, std::string_view path) {
   return MakeZooStatus(reply.rc, OperationName(kind), path,
-                       internal::IsWrite(kind) && reply.sent, reply.detail);
+                       internal::IsWrite(kind) && reply.sent ? WriteSent::kYes : WriteSent::kNo,
+                       reply.detail);
 }
 
 // Reply → result conversions of the reads (shared by plain and watched forms).
@@ -355,7 +356,7 @@ absl::StatusOr<MultiResult> ToMultiResult(Reply reply, const std::vector<Op>& op
         },
         ops[i]);
     absl::Status status = MakeZooStatus(
-        rc, "multi", "", false,
+        rc, "multi", "", WriteSent::kNo,
         internal::StrCat("op ", i + 1, " of ", ops.size(), " (", kind, " ", path, "): ",
                      ZooErrorDescription(rc), "; no op was applied"));
     status.SetPayload(kFailedOpPayload, absl::Cord(internal::StrCat(i)));

@@ -771,11 +771,11 @@ void Engine::OnAuthenticationFailed(std::string_view reason) {
     MutexLock lock(&state_mu_);
     state_ = SessionState::kLost;
     auth_failure_ = MakeZooStatus(ZooError::kAuthFailed, "wait_until_connected",
-                                  options_.connect_string, false, auth_failure_detail_);
+                                  options_.connect_string, WriteSent::kNo, auth_failure_detail_);
   }
   FailParked(ZooError::kAuthFailed, auth_failure_detail_);
   EndAllWatches(MakeZooStatus(ZooError::kAuthFailed, "session",
-                              StrCat("0x", absl::Hex(loop_session_id_)), false,
+                              StrCat("0x", absl::Hex(loop_session_id_)), WriteSent::kNo,
                               auth_failure_detail_));
   Emit({SessionState::kLost, loop_session_id_, false});
 }

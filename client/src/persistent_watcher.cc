@@ -118,7 +118,7 @@ void PersistentWatcher::OnArmed(std::shared_ptr<CallbackSlot> slot, Reply reply)
   }
   if (reply.rc != ZooError::kOk) {
     absl::Status status =
-        MakeZooStatus(reply.rc, "add_persistent_watch", root_, false, reply.detail);
+        MakeZooStatus(reply.rc, "add_persistent_watch", root_, WriteSent::kNo, reply.detail);
     if (first) return Fail(std::move(status));
     // A connection or session loss: the reconnect adds it again. A missed deadline: now.
     if (absl::IsDeadlineExceeded(status)) return Arm();
@@ -206,7 +206,8 @@ void PersistentWatcher::Refresh(const std::string& path, bool silent) {
       result = Watched<std::optional<Stat>>{reply.rc == ZooError::kOk ? reply.stat : std::nullopt,
                                             Watch(slot)};
     } else {
-      result = MakeZooStatus(reply.rc, "add_persistent_watch", path, false, reply.detail);
+      result =
+          MakeZooStatus(reply.rc, "add_persistent_watch", path, WriteSent::kNo, reply.detail);
     }
     self->OnExists(path, silent, std::move(result));
   };
@@ -236,7 +237,8 @@ void PersistentWatcher::OnExists(const std::string& path, bool silent,
       result = Watched<ChildrenResult>{
           ChildrenResult{std::move(reply.children), reply.stat.value_or(Stat{})}, Watch(slot)};
     } else {
-      result = MakeZooStatus(reply.rc, "add_persistent_watch", path, false, reply.detail);
+      result =
+          MakeZooStatus(reply.rc, "add_persistent_watch", path, WriteSent::kNo, reply.detail);
     }
     self->OnChildren(path, silent, stat, std::move(result));
   };

@@ -105,13 +105,13 @@ absl::StatusCode ZooErrorToStatusCode(ZooError error) {
 }
 
 absl::Status MakeZooStatus(ZooError error, std::string_view op, std::string_view path,
-                           bool is_write, std::string_view detail) {
+                           WriteSent write_sent, std::string_view detail) {
   if (error == ZooError::kOk) return absl::OkStatus();
   std::string message = internal::StrCat(op, path.empty() ? "" : " ", path, ": ",
                                      detail.empty() ? ZooErrorDescription(error) : detail, " (",
                                      ZooErrorName(error), ")");
-  const bool unknown = is_write && (error == ZooError::kConnectionLoss ||
-                                    error == ZooError::kOperationTimeout);
+  const bool unknown = write_sent == WriteSent::kYes && (error == ZooError::kConnectionLoss ||
+                                                         error == ZooError::kOperationTimeout);
   if (unknown) internal::StrAppend(&message, "; the write may or may not have been applied");
   absl::Status status(ZooErrorToStatusCode(error), message);
   status.SetPayload(kZooErrorPayload, absl::Cord(internal::StrCat(static_cast<int>(error))));

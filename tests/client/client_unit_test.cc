@@ -117,13 +117,16 @@ TEST(StatusTest, MakeZooStatusCarriesOpPathAndCode) {
 }
 
 TEST(StatusTest, WritesLosingTheirConnectionHaveUnknownOutcome) {
-  absl::Status write = MakeZooStatus(ZooError::kConnectionLoss, "create", "/x", true);
+  absl::Status write = MakeZooStatus(ZooError::kConnectionLoss, "create", "/x", WriteSent::kYes);
   EXPECT_TRUE(IsUnknownOutcome(write));
   EXPECT_TRUE(IsConnectionLoss(write));
   EXPECT_THAT(write, StatusIs(absl::StatusCode::kUnavailable, "may or may not"));
-  EXPECT_TRUE(IsUnknownOutcome(MakeZooStatus(ZooError::kOperationTimeout, "set", "/x", true)));
-  EXPECT_FALSE(IsUnknownOutcome(MakeZooStatus(ZooError::kConnectionLoss, "get", "/x", false)));
-  EXPECT_FALSE(IsUnknownOutcome(MakeZooStatus(ZooError::kNoNode, "create", "/x", true)));
+  EXPECT_TRUE(
+      IsUnknownOutcome(MakeZooStatus(ZooError::kOperationTimeout, "set", "/x", WriteSent::kYes)));
+  EXPECT_FALSE(
+      IsUnknownOutcome(MakeZooStatus(ZooError::kConnectionLoss, "get", "/x", WriteSent::kNo)));
+  EXPECT_FALSE(
+      IsUnknownOutcome(MakeZooStatus(ZooError::kNoNode, "create", "/x", WriteSent::kYes)));
   EXPECT_TRUE(IsUnknownOutcome(MarkUnknownOutcome(absl::UnavailableError("x"))));
   EXPECT_TRUE(MarkUnknownOutcome(absl::OkStatus()).ok());
 }

@@ -70,12 +70,16 @@ std::string_view ZooErrorDescription(ZooError error);
 // Returns the canonical code zkcpp uses for `error` (the table in the file comment).
 absl::StatusCode ZooErrorToStatusCode(ZooError error);
 
+// Whether a failed request was a write already sent to the server: after a connection loss or
+// a deadline such a write may or may not have been applied (IsUnknownOutcome).
+enum class WriteSent { kNo, kYes };
+
 // Builds the status for a ZooKeeper error: "<op> <path>: <detail>", the canonical code from
 // ZooErrorToStatusCode, and the ZooKeeper code as payload. `detail` defaults to a readable
-// description of the error; for writes that lost their connection it states that the outcome is
-// unknown when `is_write` is true.
+// description of the error. With WriteSent::kYes, a connection loss or an operation timeout
+// is marked as of unknown outcome (IsUnknownOutcome) and the message says so.
 absl::Status MakeZooStatus(ZooError error, std::string_view op, std::string_view path,
-                           bool is_write = false, std::string_view detail = {});
+                           WriteSent write_sent = WriteSent::kNo, std::string_view detail = {});
 
 // Returns the ZooKeeper error carried by `status`, or nullopt if it carries none (OK statuses,
 // statuses made by zkcpp itself such as argument checks). The client's own deadline and close
