@@ -396,21 +396,21 @@ void NativeTransport::ProcessProbe(bool readable, bool writable) {
 }
 
 void NativeTransport::Connect(absl::Time now) {
-  const Address* address = nullptr;
+  // A copy: the host list may resolve again (and reallocate) while this connection lives,
+  // when the search for a read-write server asks it for the next address.
   if (read_write_server_) {
-    probed_address_ = std::move(read_write_server_);
+    connection_address_ = std::move(*read_write_server_);
     read_write_server_.reset();
-    address = &*probed_address_;
-  } else if (hosts_) {
-    address = hosts_->Next();
-  }
-  if (address == nullptr) {
+  } else if (const Address* next = hosts_ ? hosts_->Next() : nullptr; next != nullptr) {
+    connection_address_ = *next;
+  } else {
     ++failed_attempts_;
     backoff_until_ = now + kMaxBackoff;
     events_->Log(LogLevel::kWarning,
                  StrCat("connect ", options_.connect_string, ": no host resolves"));
     return;
   }
+  const Address* address = &connection_address_;
   address_ = address;
   fd_ = socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {

@@ -154,7 +154,8 @@ class NativeTransport final : public Transport {
   Phase phase_ = Phase::kIdle;
   bool reported_connected_ = false;  // the core was told kConnected / kReadOnly
   int fd_ = -1;
-  const Address* address_ = nullptr;  // of the current attempt or connection
+  Address connection_address_;        // of the current attempt or connection
+  const Address* address_ = nullptr;  // &connection_address_ once an attempt was made
   bool tcp_connected_ = false;
   std::unique_ptr<TlsSession> tls_;  // of the current connection, with TLS on
   std::unique_ptr<SaslSession> sasl_;  // while the exchange of the current connection runs
@@ -168,7 +169,6 @@ class NativeTransport final : public Transport {
   absl::Duration probe_interval_;
   absl::Time next_probe_ = absl::InfiniteFuture();
   std::optional<Address> read_write_server_;  // found by a probe: the next attempt's address
-  std::optional<Address> probed_address_;     // the address of the current attempt, if found so
   absl::Time attempt_deadline_ = absl::InfiniteFuture();
   absl::Time backoff_until_ = absl::InfinitePast();
   int failed_attempts_ = 0;

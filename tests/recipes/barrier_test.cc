@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "fault_injection.h"
 #include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/barrier.h"
 #include "zk/recipes/double_barrier.h"
@@ -119,7 +119,7 @@ TEST_P(BarrierTest, DoubleBarrierRejectsMisuse) {
 TEST_P(BarrierTest, DoubleBarrierDestroyedWhileWaitingCancelsAndLeavesNothing) {
   auto client = NewClient();
   auto member = *DoubleBarrier::Create(*client, BarrierPath(), 2);
-  absl::Notification done;
+  zk::internal::Notification done;
   member->AsyncEnter(std::chrono::seconds(30), [&](absl::Status s) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kCancelled));
     done.Notify();
@@ -330,7 +330,7 @@ TEST_P(BarrierTest, BarrierDestroyedCancelsWaitsAndRejectsBadInput) {
   EXPECT_THAT(barrier->WaitOnBarrier(std::chrono::milliseconds(-1)),
               StatusIs(absl::StatusCode::kInvalidArgument, "timeout"));
   ASSERT_THAT(barrier->SetBarrier(), IsOk());
-  absl::Notification done;
+  zk::internal::Notification done;
   barrier->AsyncWaitOnBarrier(std::chrono::seconds(30), [&](absl::Status s) {
     EXPECT_THAT(s, StatusIs(absl::StatusCode::kCancelled, "barrier " + BarrierPath()));
     done.Notify();

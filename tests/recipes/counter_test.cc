@@ -9,7 +9,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "fault_injection.h"
 #include "fencing_checker.h"
 #include "increment_run.h"
@@ -18,6 +17,7 @@
 #include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/distributed_atomic_long.h"
 #include "zk/recipes/shared_count.h"
@@ -113,7 +113,7 @@ TEST_P(CounterTest, SharedCountListenersHearEveryChangeInOrderAndAsyncForms) {
     heard.push_back(event.count.value);
   });
   for (int32_t v = 1; v <= 3; ++v) {
-    absl::Notification done;
+    zk::internal::Notification done;
     writer->AsyncSetCount(v, [&](absl::Status s) {
       EXPECT_THAT(s, IsOk());
       done.Notify();
@@ -129,7 +129,7 @@ TEST_P(CounterTest, SharedCountListenersHearEveryChangeInOrderAndAsyncForms) {
     std::lock_guard<std::mutex> lock(mu);
     EXPECT_EQ(heard, (std::vector<int32_t>{1, 2, 3}));
   }
-  absl::Notification tried;
+  zk::internal::Notification tried;
   watcher->AsyncTrySetCount(10, {.value = 0, .version = 0}, [&](absl::StatusOr<bool> won) {
     EXPECT_THAT(won, IsOkAndHolds(false));  // stale version
     tried.Notify();
@@ -226,7 +226,7 @@ TEST_P(CounterTest, AtomicLongInitializeAndAsyncForms) {
   auto counter = *DistributedAtomicLong::Create(*client, JoinPath(CountPath(), "deep"));
   EXPECT_THAT(counter->Initialize(10), IsOkAndHolds(true));
   EXPECT_THAT(counter->Initialize(20), IsOkAndHolds(false));
-  absl::Notification done;
+  zk::internal::Notification done;
   std::atomic<int> completions{0};
   counter->AsyncAdd(5, [&](absl::StatusOr<AtomicResult> r) {
     EXPECT_THAT(r.status(), IsOk());

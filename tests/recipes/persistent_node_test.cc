@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "fault_injection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "recipe_test.h"
 #include "testing/backend_test.h"
 #include "zk/client.h"
+#include "zk/internal/sync.h"
 #include "zk/path.h"
 #include "zk/recipes/group_member.h"
 #include "zk/recipes/persistent_node.h"
@@ -98,7 +98,7 @@ TEST_P(PersistentNodeTest, CreatesTheNodeWithDataAndSetDataUpdatesIt) {
   ASSERT_THAT(node->SetData("second"), IsOk());
   EXPECT_EQ(client->Get(NodePath())->data, "second");  // written when SetData returns
   EXPECT_EQ(node->GetData(), "second");
-  absl::Notification written;
+  zk::internal::Notification written;
   node->AsyncSetData("third", [&](absl::Status status) {
     EXPECT_THAT(status, IsOk());
     written.Notify();
@@ -309,7 +309,7 @@ TEST_P(PersistentNodeTest, CloseFromAnInlineListenerStopsTheRecipe) {
   auto other = NewClient();
   auto node = StartedNode(*client, "inline");
   ASSERT_NE(node, nullptr);
-  absl::Notification closed;
+  zk::internal::Notification closed;
   absl::Status set_in_listener, close_in_listener;
   Subscription sub = node->AddListener([&](const PersistentNodeEvent& event) {
     if (event.type != PersistentNodeEventType::kDeleted) return;
