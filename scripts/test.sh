@@ -94,7 +94,7 @@ stage_asan() {
 stage_tsan() {
   configure_and_build build-tsan "${clang[@]}" -DZKCPP_SANITIZE=thread -DZKCPP_BUILD_BENCH=OFF \
     -DZKCPP_BUILD_EXAMPLES=OFF || return 1
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
     run_ctest build-tsan -LE 'ensemble|engine-native' -E "$real_backend_cases"
 }
 
