@@ -422,6 +422,10 @@ TEST_F(RecipeEnsembleTest, AtomicLongCountsExactlyWhileMembersFail) {
   }
   faults += KillAndReviveMembers(absl::Now() + absl::Seconds(3));
   run.Stop();
+  // A member's reads may lag the leader (one just revived above surely does): sync first, so
+  // that the final value read is the last one committed, not an older one that successes
+  // already passed.
+  ASSERT_THAT(expirer->Sync(counter_path), IsOk());
   auto got = expirer->Get(counter_path);
   ASSERT_THAT(got.status(), IsOk());
   const int64_t final_value = *DecodeAtomicLong(counter_path, got->data);
